@@ -1,1 +1,9 @@
-//! placeholder
+//! The domain core of the crm library.
+#![doc = "placeholder"]
+
+pub mod error;
+pub mod money;
+pub mod table;
+pub mod text;
+
+pub use error::{Error, Result};
