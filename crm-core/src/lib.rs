@@ -2,6 +2,8 @@
 #![doc = "placeholder"]
 
 pub mod error;
+pub mod sources;
+pub mod store;
 pub mod money;
 pub mod table;
 pub mod text;
