@@ -5,6 +5,7 @@ pub mod error;
 pub mod sources;
 pub mod store;
 pub mod money;
+pub mod org;
 pub mod table;
 pub mod text;
 
