@@ -1,0 +1,34 @@
+//! Every record kind of the library, parents before children: what an adapter creates tables,
+//! trees or maps for.
+
+use crate::store::Kind;
+
+/// All record kinds, in dependency order (a kind comes after every kind it references, except
+/// for self-references).
+pub static KINDS: &[&Kind] = &[
+    &crate::org::ORG_REVISION,
+    &crate::org::DEPARTMENT,
+    &crate::org::ROLE,
+    &crate::org::EMPLOYEE,
+    &crate::settings::SETTING_OPTION,
+    &crate::settings::SEQUENCE,
+    &crate::customer::CUSTOMER,
+    &crate::customer::CONTACT,
+    &crate::customer::CUSTOMER_SHARE,
+    &crate::audit::AUDIT_ENTRY,
+];
+
+/// The kind with this name.
+pub fn kind(name: &str) -> Option<&'static Kind> {
+    KINDS.iter().copied().find(|k| k.name == name)
+}
+
+/// The kinds and columns that reference `target`.
+pub fn references_to(target: &str) -> impl Iterator<Item = (&'static Kind, &'static crate::store::Column)> + '_ {
+    KINDS.iter().flat_map(move |k| {
+        k.columns
+            .iter()
+            .filter(move |c| c.references.is_some_and(|r| r.kind == target))
+            .map(move |c| (*k, c))
+    })
+}

@@ -1,0 +1,16 @@
+//! Customers and their contacts (客户资源管理): the customer file, duplicate detection on the
+//! normalised name (排重), multi-criteria search, and who may see and do what (客户权限).
+
+pub mod access;
+mod input;
+mod model;
+mod search;
+
+pub use access::{CustomerOp, Relation};
+pub use input::{CheckedCustomer, ContactInput, CustomerInput, MAX_CONTACTS, MAX_NAME_CHARS};
+pub(crate) use input::{contacts_search_text, settle_primary};
+pub use model::{
+    Anniversary, Contact, Customer, CustomerShare, Grantee, ShareAccess, CONTACT, CUSTOMER,
+    CUSTOMER_SHARE,
+};
+pub use search::{CustomerSearch, CustomerSort, MAX_PAGE};

@@ -1,0 +1,219 @@
+//! The façade an application embeds: [`Crm`], one method per public operation.
+//!
+//! Every operation follows the same flow: resolve the actor against the organisation snapshot,
+//! load what it needs, decide (a pure function of the core), and commit the changes together
+//! with their audit entries and the versions that were read. On a [`Error::Conflict`] it reloads
+//! and decides again, a bounded number of times.
+
+mod customers;
+mod org;
+
+use std::sync::{Arc, RwLock};
+
+use uuid::Uuid;
+
+use crate::audit::{AuditEntry, Outcome};
+use crate::error::{Error, Result};
+use crate::org::{Actor, ActorContext, Department, Employee, Org, Role, ORG_REVISION, ORG_REVISION_ID};
+use crate::sources::{Clock, IdGen, SystemClock, UuidV7};
+use crate::store::{Commit, Entity, Query, Record, Store};
+
+pub use customers::{CreatedCustomer, DeleteOutcome, DuplicateWarning, SearchPage};
+pub use org::NewEmployee;
+
+/// How many times an operation decides again after a conflict before giving up with it.
+pub const MAX_ATTEMPTS: usize = 8;
+
+/// The library, bound to a store. Cheap to share: hold it in an `Arc` and call it from any task.
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use std::sync::Arc;
+/// use crm_core::{Crm, store::MemoryStore};
+/// let crm = Crm::new(Arc::new(MemoryStore::new()));
+/// let admin = crm.bootstrap("示例贸易有限公司", "admin", "管理员").await.unwrap();
+/// assert_eq!(crm.org().await.unwrap().employee(admin.employee_id()).unwrap().name, "管理员");
+/// # });
+/// ```
+pub struct Crm {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGen>,
+    /// The organisation snapshot and the revision it was loaded at. A std lock: it is held only
+    /// to clone an `Arc`, never across an await point.
+    org: RwLock<Option<(u64, Arc<Org>)>>,
+}
+
+/// An actor resolved for one attempt of one operation.
+pub(crate) struct Session {
+    pub(crate) org: Arc<Org>,
+    pub(crate) org_version: u64,
+    pub(crate) ctx: ActorContext,
+}
+
+impl Crm {
+    /// The library over `store`, with the system clock and time-ordered ids.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Crm {
+            store,
+            clock: Arc::new(SystemClock),
+            ids: Arc::new(UuidV7),
+            org: RwLock::new(None),
+        }
+    }
+
+    /// Replaces the clock (tests, simulations, replays).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Replaces the id source.
+    pub fn with_ids(mut self, ids: Arc<dyn IdGen>) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    /// The store this library writes to.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    pub(crate) fn new_id(&self) -> Uuid {
+        self.ids.next_id()
+    }
+
+    /// The current organisation snapshot (reloaded when another process changed it).
+    ///
+    /// # Errors
+    /// [`Error::Backend`] on storage failure.
+    pub async fn org(&self) -> Result<Arc<Org>> {
+        Ok(self.org_snapshot().await?.1)
+    }
+
+    async fn org_snapshot(&self) -> Result<(u64, Arc<Org>)> {
+        let rev = self
+            .store
+            .get(&ORG_REVISION, ORG_REVISION_ID)
+            .await?
+            .map_or(0, |r| r.version);
+        if let Ok(guard) = self.org.read() {
+            if let Some((v, org)) = guard.as_ref() {
+                if *v == rev {
+                    return Ok((rev, org.clone()));
+                }
+            }
+        }
+        let employees = self.load_all::<Employee>().await?;
+        let departments = self.load_all::<Department>().await?;
+        let roles = self.load_all::<Role>().await?;
+        let org = Arc::new(Org::new(employees, departments, roles));
+        if let Ok(mut guard) = self.org.write() {
+            *guard = Some((rev, org.clone()));
+        }
+        Ok((rev, org))
+    }
+
+    async fn load_all<T: Entity>(&self) -> Result<Vec<T>> {
+        let page = self.store.query(&Query::all(T::KIND)).await?;
+        page.records.iter().map(T::from_record).collect()
+    }
+
+    /// Resolves the actor. An unknown or inactive employee may do nothing.
+    pub(crate) async fn session(&self, actor: Actor) -> Result<Session> {
+        let (org_version, org) = self.org_snapshot().await?;
+        let ctx = org.context(actor).ok_or_else(|| {
+            Error::PermissionDenied(format!(
+                "{} is not an active employee",
+                actor.employee_id()
+            ))
+        })?;
+        Ok(Session {
+            org,
+            org_version,
+            ctx,
+        })
+    }
+
+    /// An audit entry for the current commit.
+    pub(crate) fn audit(
+        &self,
+        actor: Uuid,
+        action: &str,
+        kind: &str,
+        record_id: Option<Uuid>,
+        detail: serde_json::Value,
+    ) -> Record {
+        AuditEntry {
+            id: self.new_id(),
+            at: self.now(),
+            actor_id: actor,
+            action: action.to_owned(),
+            record_kind: kind.to_owned(),
+            record_id,
+            outcome: Outcome::Done,
+            detail,
+        }
+        .to_record()
+    }
+
+    /// Records a refused operation in the audit log (in a commit of its own) and returns the
+    /// refusal. Should the log write fail, the refusal still stands and is returned.
+    pub(crate) async fn refuse(
+        &self,
+        actor: Actor,
+        action: &str,
+        kind: &str,
+        record_id: Option<Uuid>,
+        err: Error,
+    ) -> Error {
+        if !matches!(err, Error::PermissionDenied(_)) {
+            return err;
+        }
+        let entry = AuditEntry {
+            id: self.new_id(),
+            at: self.now(),
+            actor_id: actor.employee_id(),
+            action: action.to_owned(),
+            record_kind: kind.to_owned(),
+            record_id,
+            outcome: Outcome::Denied,
+            detail: serde_json::json!({ "reason": err.to_string() }),
+        };
+        let mut c = Commit::new();
+        c.insert(entry.to_record());
+        // The refusal matters more than its log entry: a failed log write does not mask it.
+        let _ = self.store.commit(c).await;
+        err
+    }
+
+    /// Commits the decision of one attempt, asserting that the organisation (on which every
+    /// access decision rests) did not change meanwhile.
+    pub(crate) async fn commit(&self, s: &Session, mut c: Commit) -> Result<()> {
+        if s.org_version > 0 {
+            c.assert_version(&ORG_REVISION, ORG_REVISION_ID, s.org_version);
+        }
+        self.store.commit(c).await
+    }
+}
+
+/// Runs `$body` (an async block deciding and committing once) until it returns something other
+/// than a conflict, at most [`MAX_ATTEMPTS`] times.
+macro_rules! retry {
+    ($body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome: $crate::Result<_> = $body.await;
+            match outcome {
+                Err(e) if e.is_retryable() && attempt < $crate::service::MAX_ATTEMPTS => continue,
+                other => break other,
+            }
+        }
+    }};
+}
+pub(crate) use retry;

@@ -1,0 +1,528 @@
+//! The conformance suite: the promises of the storage port, written once and run against every
+//! adapter (memory, sled, SQLite, PostgreSQL) and against an integrator's own.
+//!
+//! Enable the `conformance` feature and call [`run_all`] from a test of your adapter:
+//!
+//! ```
+//! # futures::executor::block_on(async {
+//! use std::sync::Arc;
+//! use crm_core::store::{conformance, MemoryStore};
+//! let store = Arc::new(MemoryStore::new());
+//! let passed = conformance::run_all(store, conformance::thread_spawner()).await.unwrap();
+//! assert!(passed.len() >= 10);
+//! # });
+//! ```
+//!
+//! Every case writes its own fresh records (new ids, new names) and reads only those, so the
+//! suite runs on a store that already holds data, and twice on the same store. Concurrency
+//! cases need real parallelism: pass a [`Spawner`] that runs futures on other threads (for
+//! tokio-based adapters, one that calls `tokio::spawn`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use futures::future::BoxFuture;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::{Commit, Entity, Filter, Order, Query, Record, Store, Value};
+use crate::customer::{Contact, Customer, CONTACT, CUSTOMER};
+use crate::error::{Error, Result};
+use crate::org::{Department, Employee};
+use crate::settings::{Sequence, SEQUENCE};
+
+/// Runs a future to completion somewhere that may run in parallel with the caller.
+pub type Spawner =
+    Arc<dyn Fn(BoxFuture<'static, Result<()>>) -> BoxFuture<'static, Result<()>> + Send + Sync>;
+
+/// A [`Spawner`] that runs each future on its own OS thread with a minimal executor: for
+/// adapters that need no async runtime (memory, sled).
+pub fn thread_spawner() -> Spawner {
+    Arc::new(|fut| {
+        let handle = std::thread::spawn(move || futures::executor::block_on(fut));
+        Box::pin(async move {
+            // Joining blocks this thread briefly; the suite only joins at the end of a case.
+            handle
+                .join()
+                .map_err(|_| Error::backend_msg("conformance worker panicked"))?
+        })
+    })
+}
+
+fn fail(case: &str, what: impl std::fmt::Display) -> Error {
+    Error::backend_msg(format!("conformance {case}: {what}"))
+}
+
+macro_rules! ensure {
+    ($case:expr, $cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(fail($case, format!($($msg)+)));
+        }
+    };
+}
+
+/// Fresh department and employee to own the case's records.
+async fn owner(store: &dyn Store) -> Result<Uuid> {
+    let d = Department {
+        id: Uuid::now_v7(),
+        name: "conformance".into(),
+        parent_id: None,
+    };
+    let e = Employee {
+        id: Uuid::now_v7(),
+        code: format!("conf-{}", Uuid::now_v7()),
+        name: "测试员".into(),
+        department_id: d.id,
+        manager_id: None,
+        role_ids: BTreeSet::new(),
+        active: true,
+    };
+    let mut c = Commit::new();
+    c.insert(d.to_record()).insert(e.to_record());
+    store.commit(c).await?;
+    Ok(e.id)
+}
+
+fn at(day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, 8, 30, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// A customer record with the fields the cases vary.
+fn customer(owner: Uuid, name: &str, province: Option<&str>, day: u32) -> Customer {
+    let key = format!("{}-{}", name, Uuid::now_v7());
+    Customer {
+        id: Uuid::now_v7(),
+        name: name.to_owned(),
+        short_name: None,
+        name_key: key.clone(),
+        customer_type: None,
+        level: None,
+        industry: None,
+        province: province.map(str::to_owned),
+        city: None,
+        source: None,
+        address: None,
+        phone: None,
+        website: None,
+        credit_code: None,
+        bank_name: None,
+        bank_account: None,
+        credit_limit: None,
+        owner_id: owner,
+        tags: BTreeSet::new(),
+        attributes: BTreeMap::new(),
+        anniversaries: Vec::new(),
+        archived: false,
+        created_at: at(day),
+        created_by: owner,
+        updated_at: at(day),
+        last_contact_at: None,
+        search_name: key,
+        search_contacts: String::new(),
+    }
+}
+
+fn contact(customer_id: Uuid, name: &str) -> Contact {
+    Contact {
+        id: Uuid::now_v7(),
+        customer_id,
+        name: name.to_owned(),
+        title: None,
+        mobile: None,
+        phone: None,
+        email: None,
+        birthday: None,
+        primary: true,
+        notes: None,
+    }
+}
+
+async fn insert(store: &dyn Store, records: Vec<Record>) -> Result<()> {
+    let mut c = Commit::new();
+    for r in records {
+        c.insert(r);
+    }
+    store.commit(c).await
+}
+
+/// A commit whose last write fails leaves nothing of its earlier writes.
+pub async fn commit_is_all_or_nothing(store: &dyn Store) -> Result<()> {
+    let case = "commit_is_all_or_nothing";
+    let o = owner(store).await?;
+    let existing = customer(o, "已存在", None, 1);
+    insert(store, vec![existing.to_record()]).await?;
+
+    let a = customer(o, "甲", None, 2);
+    let mut c = Commit::new();
+    c.insert(a.to_record());
+    c.insert(contact(a.id, "张三").to_record());
+    c.insert(existing.to_record());
+    let r = store.commit(c).await;
+    ensure!(case, matches!(r, Err(Error::AlreadyExists { .. })), "expected AlreadyExists, got {r:?}");
+    ensure!(case, store.get(&CUSTOMER, a.id).await?.is_none(), "first write of a failed commit is visible");
+    let q = Query::filter(&CONTACT, Filter::Eq("customer_id", Value::Id(a.id)));
+    ensure!(case, store.query(&q).await?.records.is_empty(), "contact of a failed commit is visible");
+
+    // A stale version at the end fails the whole commit too.
+    let b = customer(o, "乙", None, 3);
+    let mut changed = existing.clone();
+    changed.name = "改名".into();
+    let mut c = Commit::new();
+    c.insert(b.to_record());
+    c.update(changed.to_record(), 7);
+    let r = store.commit(c).await;
+    ensure!(case, matches!(r, Err(Error::Conflict(_))), "expected Conflict, got {r:?}");
+    ensure!(case, store.get(&CUSTOMER, b.id).await?.is_none(), "insert before a stale update was applied");
+    let still = store.get(&CUSTOMER, existing.id).await?.ok_or_else(|| fail(case, "existing vanished"))?;
+    ensure!(case, Customer::from_record(&still)?.name == "已存在", "stale update was applied");
+    Ok(())
+}
+
+/// Versions start at 1, go up by one per update, and a stale version is a conflict for update,
+/// delete and assert alike.
+pub async fn stale_version_is_conflict(store: &dyn Store) -> Result<()> {
+    let case = "stale_version_is_conflict";
+    let o = owner(store).await?;
+    let mut x = customer(o, "版本", None, 1);
+    insert(store, vec![x.to_record()]).await?;
+    let got = store.get(&CUSTOMER, x.id).await?.ok_or_else(|| fail(case, "not stored"))?;
+    ensure!(case, got.version == 1, "new record has version {}", got.version);
+
+    x.name = "版本二".into();
+    let mut c = Commit::new();
+    c.update(x.to_record(), 1);
+    store.commit(c).await?;
+    let got = store.get(&CUSTOMER, x.id).await?.ok_or_else(|| fail(case, "lost"))?;
+    ensure!(case, got.version == 2, "updated record has version {}", got.version);
+
+    x.name = "过时".into();
+    for w in [
+        Commit { writes: vec![super::Write::Update { record: x.to_record(), expected: 1 }] },
+        Commit { writes: vec![super::Write::Delete { kind: &CUSTOMER, id: x.id, expected: 1 }] },
+        Commit { writes: vec![super::Write::Assert { kind: &CUSTOMER, id: x.id, expected: 1 }] },
+    ] {
+        let r = store.commit(w).await;
+        ensure!(case, matches!(r, Err(Error::Conflict(_))), "stale write gave {r:?}");
+    }
+    let missing = customer(o, "不存在", None, 1);
+    let mut c = Commit::new();
+    c.update(missing.to_record(), 1);
+    let r = store.commit(c).await;
+    ensure!(case, matches!(r, Err(Error::Conflict(_))), "update of a missing record gave {r:?}");
+
+    let got = Customer::from_record(&store.get(&CUSTOMER, x.id).await?.ok_or_else(|| fail(case, "lost"))?)?;
+    ensure!(case, got.name == "版本二", "a stale write changed the record to {}", got.name);
+    let mut c = Commit::new();
+    c.assert_version(&CUSTOMER, x.id, 2).delete(&CUSTOMER, x.id, 2);
+    store.commit(c).await?;
+    ensure!(case, store.get(&CUSTOMER, x.id).await?.is_none(), "delete at the right version did nothing");
+    Ok(())
+}
+
+/// Creating a record whose id exists is `AlreadyExists`, also within one commit.
+pub async fn create_existing_is_already_exists(store: &dyn Store) -> Result<()> {
+    let case = "create_existing_is_already_exists";
+    let o = owner(store).await?;
+    let x = customer(o, "重复", None, 1);
+    insert(store, vec![x.to_record()]).await?;
+    let r = insert(store, vec![x.to_record()]).await;
+    ensure!(case, matches!(r, Err(Error::AlreadyExists { .. })), "second insert gave {r:?}");
+    let y = customer(o, "同批", None, 1);
+    let r = insert(store, vec![y.to_record(), y.to_record()]).await;
+    ensure!(case, matches!(r, Err(Error::AlreadyExists { .. })), "double insert in one commit gave {r:?}");
+    ensure!(case, store.get(&CUSTOMER, y.id).await?.is_none(), "half of a failed commit is visible");
+    Ok(())
+}
+
+fn is_dup(r: &Result<()>, rule: &str) -> bool {
+    matches!(r, Err(Error::Duplicate { rule: x, .. }) if *x == rule)
+}
+
+/// Unique indexes hold at commit: against stored records, within one commit, on update, and
+/// a key is free again once its holder is deleted or changed in the same commit.
+pub async fn unique_rule_holds(store: &dyn Store) -> Result<()> {
+    let case = "unique_rule_holds";
+    let o = owner(store).await?;
+    let a = customer(o, "唯一", None, 1);
+    insert(store, vec![a.to_record()]).await?;
+
+    let mut b = customer(o, "唯一二", None, 1);
+    b.name_key = a.name_key.clone();
+    let r = insert(store, vec![b.to_record()]).await;
+    ensure!(case, is_dup(&r, "customer_name_key"), "duplicate key gave {r:?}");
+    if let Err(Error::Duplicate { existing: Some(e), .. }) = &r {
+        ensure!(case, e.contains(&a.id.to_string()), "duplicate names {e}, not {}", a.id);
+    }
+
+    let c1 = customer(o, "同批一", None, 1);
+    let mut c2 = customer(o, "同批二", None, 1);
+    c2.name_key = c1.name_key.clone();
+    let r = insert(store, vec![c1.to_record(), c2.to_record()]).await;
+    ensure!(case, is_dup(&r, "customer_name_key"), "duplicate within a commit gave {r:?}");
+
+    let d = customer(o, "改键", None, 1);
+    insert(store, vec![d.to_record()]).await?;
+    let mut d2 = d.clone();
+    d2.name_key = a.name_key.clone();
+    let mut c = Commit::new();
+    c.update(d2.to_record(), 1);
+    let r = store.commit(c).await;
+    ensure!(case, is_dup(&r, "customer_name_key"), "update onto a taken key gave {r:?}");
+
+    // Swap: the holder moves away and another takes its key in the same commit.
+    let mut a2 = a.clone();
+    a2.name_key = format!("{}-moved", a.name_key);
+    let mut c = Commit::new();
+    c.update(a2.to_record(), 1).update(d2.to_record(), 1);
+    store.commit(c).await?;
+    // Delete and re-create a key in one commit.
+    let mut e = customer(o, "接替", None, 1);
+    e.name_key = d2.name_key.clone();
+    let mut c = Commit::new();
+    c.delete(&CUSTOMER, d.id, 2).insert(e.to_record());
+    store.commit(c).await?;
+
+    // Nulls never conflict (credit codes are indexed, unique keys with a null part are free).
+    let mut emp = Employee::from_record(&store.get(&crate::org::EMPLOYEE, o).await?.ok_or_else(|| fail(case, "owner"))?)?;
+    let dup_emp = Employee {
+        id: Uuid::now_v7(),
+        ..emp.clone()
+    };
+    let r = insert(store, vec![dup_emp.to_record()]).await;
+    ensure!(case, is_dup(&r, "employee_code"), "duplicate employee code gave {r:?}");
+    emp.name = "改名".into();
+    let mut c = Commit::new();
+    c.update(emp.to_record(), 1);
+    store.commit(c).await?;
+    Ok(())
+}
+
+/// Two writers racing for one unique key: exactly one wins each round.
+pub async fn unique_rule_holds_between_concurrent_writers(store: Arc<dyn Store>, spawn: Spawner) -> Result<()> {
+    let case = "unique_rule_holds_between_concurrent_writers";
+    let o = owner(store.as_ref()).await?;
+    for round in 0..20 {
+        let key = format!("race-{round}-{}", Uuid::now_v7());
+        let mut handles = Vec::new();
+        let wins = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        for w in 0..2 {
+            let store = store.clone();
+            let key = key.clone();
+            let wins = wins.clone();
+            handles.push(spawn(Box::pin(async move {
+                let mut c = customer(o, &format!("竞争{w}"), None, 1);
+                c.name_key = key;
+                match insert(store.as_ref(), vec![c.to_record()]).await {
+                    Ok(()) => {
+                        wins.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        Ok(())
+                    }
+                    Err(Error::Duplicate { .. } | Error::Conflict(_)) => Ok(()),
+                    Err(e) => Err(e),
+                }
+            })));
+        }
+        for h in handles {
+            h.await?;
+        }
+        let n = wins.load(std::sync::atomic::Ordering::SeqCst);
+        ensure!(case, n == 1, "round {round}: {n} writers won");
+        let q = Query::filter(&CUSTOMER, Filter::Eq("name_key", Value::Text(key))).with_total();
+        let total = store.query(&q).await?.total;
+        ensure!(case, total == Some(1), "round {round}: {total:?} records hold the key");
+    }
+    Ok(())
+}
+
+fn ids(records: &[Record]) -> Vec<Uuid> {
+    records.iter().map(|r| r.id).collect()
+}
+
+/// Look-ups, filters, ordering, paging and counts return exactly what was committed.
+pub async fn lookups_and_scans(store: &dyn Store) -> Result<()> {
+    let case = "lookups_and_scans";
+    let o = owner(store).await?;
+    let mut rows = vec![
+        customer(o, "北京星辰科技", Some("北京"), 1),
+        customer(o, "上海汇丰贸易", Some("上海"), 2),
+        customer(o, "广州南方电子", Some("广东"), 3),
+        customer(o, "深圳前海物流", Some("广东"), 4),
+        customer(o, "杭州西湖茶业", None, 5),
+    ];
+    rows[0].tags = BTreeSet::from(["VIP".to_owned(), "重点".to_owned()]);
+    rows[2].tags = BTreeSet::from(["重点".to_owned()]);
+    rows[1].credit_limit = Some(Decimal::new(1_234_567_890_123_456, 4));
+    rows[3].credit_limit = Some(Decimal::new(5, 2));
+    rows[4].last_contact_at = Some(at(20) + Duration::microseconds(123_456));
+    rows[3].archived = true;
+    insert(store, rows.iter().map(Entity::to_record).collect()).await?;
+    let mine = Filter::Eq("owner_id", Value::Id(o));
+    let q = |f: Filter| Query::filter(&CUSTOMER, Filter::And(vec![mine.clone(), f]));
+    let want = |idx: &[usize]| idx.iter().map(|&i| rows[i].id).collect::<Vec<_>>();
+
+    // Values come back exactly: decimals, microsecond timestamps, JSON, Chinese text.
+    for r in &rows {
+        let got = store.get(&CUSTOMER, r.id).await?.ok_or_else(|| fail(case, "missing row"))?;
+        let back = Customer::from_record(&got)?;
+        ensure!(case, &back == r, "round trip changed {:?} into {:?}", r, back);
+    }
+
+    let by = |f: Filter| q(f).order_by(vec![Order::asc("created_at")]);
+    let page = store.query(&by(Filter::Eq("province", "广东".into()))).await?;
+    ensure!(case, ids(&page.records) == want(&[2, 3]), "Eq province");
+    let page = store.query(&by(Filter::In("province", vec!["北京".into(), "上海".into(), Value::Null]))).await?;
+    ensure!(case, ids(&page.records) == want(&[0, 1]), "In province");
+    let page = store.query(&by(Filter::Contains("name", "南方".into()))).await?;
+    ensure!(case, ids(&page.records) == want(&[2]), "Contains");
+    let page = store.query(&by(Filter::IsNull("province", true))).await?;
+    ensure!(case, ids(&page.records) == want(&[4]), "IsNull");
+    let page = store.query(&by(Filter::JsonHasAny("tags", vec!["重点".into(), "无".into()]))).await?;
+    ensure!(case, ids(&page.records) == want(&[0, 2]), "JsonHasAny");
+    let page = store
+        .query(&by(Filter::Range("created_at", Bound::Included(at(2).into()), Bound::Excluded(at(4).into()))))
+        .await?;
+    ensure!(case, ids(&page.records) == want(&[1, 2]), "Range timestamps");
+    let page = store
+        .query(&by(Filter::Range("credit_limit", Bound::Excluded(Decimal::new(5, 2).into()), Bound::Unbounded)))
+        .await?;
+    ensure!(case, ids(&page.records) == want(&[1]), "Range decimals");
+    let page = store
+        .query(&by(Filter::Or(vec![
+            Filter::Eq("archived", Value::Bool(true)),
+            Filter::Eq("province", "北京".into()),
+        ])))
+        .await?;
+    ensure!(case, ids(&page.records) == want(&[0, 3]), "Or");
+    let page = store.query(&by(Filter::Eq("province", Value::Null))).await?;
+    ensure!(case, page.records.is_empty(), "Eq Null matched something");
+    let page = store.query(&by(Filter::In("province", vec![]))).await?;
+    ensure!(case, page.records.is_empty(), "empty In matched something");
+    let page = store.query(&by(Filter::Or(vec![]))).await?;
+    ensure!(case, page.records.is_empty(), "empty Or matched something");
+
+    // Ordering: text byte-wise, nulls first ascending, ties by id, paging with totals.
+    let page = store.query(&q(Filter::All).order_by(vec![Order::asc("province")])).await?;
+    ensure!(case, ids(&page.records) == want(&[4, 1, 0, 2, 3]), "order by province asc");
+    let page = store.query(&q(Filter::All).order_by(vec![Order::desc("province")])).await?;
+    ensure!(case, ids(&page.records) == want(&[2, 3, 0, 1, 4]), "order by province desc");
+    let page = store
+        .query(&q(Filter::All).order_by(vec![Order::desc("created_at")]).page(1, 2).with_total())
+        .await?;
+    ensure!(case, ids(&page.records) == want(&[3, 2]) && page.total == Some(5), "paging: {:?}", page.total);
+    let page = store.query(&q(Filter::All).page(10, 5).with_total()).await?;
+    ensure!(case, page.records.is_empty() && page.total == Some(5), "page past the end");
+    let page = store.query(&q(Filter::All).page(0, 0).with_total()).await?;
+    ensure!(case, page.records.is_empty() && page.total == Some(5), "count only");
+
+    // get_many keeps the order asked and leaves out missing ids.
+    let got = store.get_many(&CUSTOMER, &[rows[3].id, Uuid::now_v7(), rows[0].id]).await?;
+    ensure!(case, ids(&got) == want(&[3, 0]), "get_many");
+
+    // An unknown column is refused, not ignored.
+    let r = store.query(&q(Filter::Eq("no_such_column", Value::Int(1)))).await;
+    ensure!(case, matches!(r, Err(Error::Invalid { .. })), "unknown column gave {r:?}");
+
+    // Dates round-trip.
+    let mut ct = contact(rows[0].id, "李四");
+    ct.birthday = NaiveDate::from_ymd_opt(1990, 2, 28);
+    insert(store, vec![ct.to_record()]).await?;
+    let got = Contact::from_record(&store.get(&CONTACT, ct.id).await?.ok_or_else(|| fail(case, "contact"))?)?;
+    ensure!(case, got == ct, "contact round trip");
+    Ok(())
+}
+
+/// References hold: no record may point at a missing one, and a record still pointed at by one
+/// that stays cannot be deleted.
+pub async fn references_hold(store: &dyn Store) -> Result<()> {
+    let case = "references_hold";
+    let o = owner(store).await?;
+    let orphan = contact(Uuid::now_v7(), "孤儿");
+    let r = insert(store, vec![orphan.to_record()]).await;
+    ensure!(case, matches!(r, Err(Error::Conflict(_))), "contact of a missing customer gave {r:?}");
+
+    let c = customer(o, "有联系人", None, 1);
+    let ct = contact(c.id, "王五");
+    insert(store, vec![c.to_record(), ct.to_record()]).await?;
+    let mut del = Commit::new();
+    del.delete(&CUSTOMER, c.id, 1);
+    let r = store.commit(del).await;
+    ensure!(case, matches!(r, Err(Error::Conflict(_))), "deleting a referenced customer gave {r:?}");
+    let mut del = Commit::new();
+    del.delete(&CONTACT, ct.id, 1).delete(&CUSTOMER, c.id, 1);
+    store.commit(del).await?;
+    ensure!(case, store.get(&CUSTOMER, c.id).await?.is_none(), "customer still there");
+    Ok(())
+}
+
+/// 8 workers × 50 read-increment-commit cycles on one counter, retrying on conflict, end at
+/// exactly 400: no lost update, no double count.
+pub async fn concurrent_increments(store: Arc<dyn Store>, spawn: Spawner) -> Result<()> {
+    let case = "concurrent_increments";
+    let seq = Sequence {
+        id: Uuid::now_v7(),
+        name: format!("conformance-{}", Uuid::now_v7()),
+        next: 0,
+    };
+    insert(store.as_ref(), vec![seq.to_record()]).await?;
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        let id = seq.id;
+        handles.push(spawn(Box::pin(async move {
+            for _ in 0..50 {
+                loop {
+                    let r = store.get(&SEQUENCE, id).await?.ok_or_else(|| fail(case, "counter vanished"))?;
+                    let mut s = Sequence::from_record(&r)?;
+                    s.next += 1;
+                    let mut c = Commit::new();
+                    c.update(s.to_record(), r.version);
+                    match store.commit(c).await {
+                        Ok(()) => break,
+                        Err(Error::Conflict(_)) => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Ok(())
+        })));
+    }
+    for h in handles {
+        h.await?;
+    }
+    let r = store.get(&SEQUENCE, seq.id).await?.ok_or_else(|| fail(case, "counter vanished"))?;
+    let s = Sequence::from_record(&r)?;
+    ensure!(case, s.next == 400, "counter ended at {}", s.next);
+    ensure!(case, r.version == 401, "counter version is {}", r.version);
+    Ok(())
+}
+
+/// Runs every case; returns the names of the cases that passed (all of them, or an error
+/// naming the first that failed).
+///
+/// # Errors
+/// The first failing case, as [`Error::Backend`] naming it and what went wrong.
+pub async fn run_all(store: Arc<dyn Store>, spawn: Spawner) -> Result<Vec<&'static str>> {
+    let s = store.as_ref();
+    commit_is_all_or_nothing(s).await?;
+    stale_version_is_conflict(s).await?;
+    create_existing_is_already_exists(s).await?;
+    unique_rule_holds(s).await?;
+    lookups_and_scans(s).await?;
+    references_hold(s).await?;
+    unique_rule_holds_between_concurrent_writers(store.clone(), spawn.clone()).await?;
+    concurrent_increments(store.clone(), spawn).await?;
+    Ok(vec![
+        "commit_is_all_or_nothing",
+        "stale_version_is_conflict",
+        "create_existing_is_already_exists",
+        "unique_rule_holds",
+        "lookups_and_scans",
+        "references_hold",
+        "unique_rule_holds_between_concurrent_writers",
+        "concurrent_increments",
+    ])
+}
