@@ -1,0 +1,133 @@
+//! A small company used by the rule tests: an org chart with every relation the access rules
+//! distinguish.
+#![allow(dead_code, clippy::unwrap_used, missing_docs)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use crm_core::customer::{ContactInput, CustomerInput, Grantee, ShareAccess};
+use crm_core::org::{Actor, Op, Permission, Resource};
+use crm_core::service::NewEmployee;
+use crm_core::sources::{ManualClock, SequentialIds};
+use crm_core::store::{MemoryStore, Store};
+use crm_core::Crm;
+use uuid::Uuid;
+
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    futures::executor::block_on(f)
+}
+
+pub struct Company {
+    pub crm: Crm,
+    pub clock: Arc<ManualClock>,
+    pub admin: Actor,
+    /// 销售经理: manager of owner and peer.
+    pub manager: Actor,
+    /// 张三: owns the customers under test.
+    pub owner: Actor,
+    /// 李四: same team as the owner, same manager.
+    pub peer: Actor,
+    /// 小王: reports to the owner.
+    pub subordinate: Actor,
+    /// 赵六 (市场部): customers are shared with this person for editing.
+    pub shared_person: Actor,
+    /// 钱七 (会计组, under 财务部): customers are shared with 财务部 for reading.
+    pub shared_dept_member: Actor,
+    /// 孙八: another salesperson with no relation to the owner.
+    pub unrelated: Actor,
+    pub finance_dept: Uuid,
+    pub sales_dept: Uuid,
+    /// A role with every customer, contact and audit permission.
+    pub full_role: Uuid,
+}
+
+pub fn all_customer_permissions() -> Vec<Permission> {
+    let mut v = Vec::new();
+    for op in [Op::View, Op::Create, Op::Edit, Op::Delete, Op::Share, Op::Assign, Op::Transfer, Op::Import, Op::Export] {
+        v.push(Permission::new(Resource::Customer, op));
+    }
+    v.push(Permission::new(Resource::Contact, Op::View));
+    v.push(Permission::new(Resource::Contact, Op::Edit));
+    v.push(Permission::new(Resource::Audit, Op::View));
+    v
+}
+
+impl Company {
+    pub fn new() -> Self {
+        Self::on(Arc::new(MemoryStore::new()))
+    }
+
+    pub fn on(store: Arc<dyn Store>) -> Self {
+        block_on(async {
+            let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()));
+            let crm = Crm::new(store).with_clock(clock.clone()).with_ids(Arc::new(SequentialIds::new()));
+            let admin = crm.bootstrap("华东贸易有限公司", "admin", "系统管理员").await.unwrap();
+            let org = crm.org().await.unwrap();
+            let root = org.employee(admin.employee_id()).unwrap().department_id;
+            let sales = crm.create_department(admin, "销售部", Some(root)).await.unwrap();
+            let north = crm.create_department(admin, "华北组", Some(sales.id)).await.unwrap();
+            let marketing = crm.create_department(admin, "市场部", Some(root)).await.unwrap();
+            let finance = crm.create_department(admin, "财务部", Some(root)).await.unwrap();
+            let accounting = crm.create_department(admin, "会计组", Some(finance.id)).await.unwrap();
+            let role = crm.create_role(admin, "全权销售", all_customer_permissions(), false).await.unwrap();
+            let roles = BTreeSet::from([role.id]);
+            let mk = |code: &str, name: &str, dept: Uuid, mgr: Option<Uuid>| {
+                NewEmployee::builder()
+                    .code(code.into())
+                    .name(name.into())
+                    .department_id(dept)
+                    .manager_id(mgr)
+                    .role_ids(roles.clone())
+                    .build()
+            };
+            let manager = crm.create_employee(admin, mk("mgr", "王经理", sales.id, None)).await.unwrap();
+            let owner = crm.create_employee(admin, mk("zhangsan", "张三", north.id, Some(manager.id))).await.unwrap();
+            let peer = crm.create_employee(admin, mk("lisi", "李四", north.id, Some(manager.id))).await.unwrap();
+            let sub = crm.create_employee(admin, mk("xiaowang", "小王", north.id, Some(owner.id))).await.unwrap();
+            let shared = crm.create_employee(admin, mk("zhaoliu", "赵六", marketing.id, None)).await.unwrap();
+            let member = crm.create_employee(admin, mk("qianqi", "钱七", accounting.id, None)).await.unwrap();
+            let unrelated = crm.create_employee(admin, mk("sunba", "孙八", sales.id, None)).await.unwrap();
+            Company {
+                crm,
+                clock,
+                admin,
+                manager: Actor::new(manager.id),
+                owner: Actor::new(owner.id),
+                peer: Actor::new(peer.id),
+                subordinate: Actor::new(sub.id),
+                shared_person: Actor::new(shared.id),
+                shared_dept_member: Actor::new(member.id),
+                unrelated: Actor::new(unrelated.id),
+                finance_dept: finance.id,
+                sales_dept: sales.id,
+                full_role: role.id,
+            }
+        })
+    }
+
+    /// A customer owned by 张三 with one contact, shared with 赵六 (edit) and 财务部 (read).
+    pub fn shared_customer(&self, name: &str) -> Uuid {
+        block_on(async {
+            let c = self
+                .crm
+                .create_customer(
+                    self.owner,
+                    CustomerInput::builder().name(name.into()).build(),
+                    vec![ContactInput::builder().name("联系人甲".into()).mobile(Some("13800138000".into())).build()],
+                )
+                .await
+                .unwrap();
+            let id = c.customer.value.id;
+            self.crm
+                .share_customers(self.owner, &[id], Grantee::Employee(self.shared_person.employee_id()), ShareAccess::Edit)
+                .await
+                .unwrap();
+            self.crm
+                .share_customers(self.owner, &[id], Grantee::Department(self.finance_dept), ShareAccess::Read)
+                .await
+                .unwrap();
+            id
+        })
+    }
+}
