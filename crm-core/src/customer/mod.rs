@@ -2,6 +2,7 @@
 //! normalised name (排重), multi-criteria search, and who may see and do what (客户权限).
 
 pub mod access;
+pub mod columns;
 mod input;
 mod model;
 mod search;

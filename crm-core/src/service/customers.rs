@@ -441,14 +441,14 @@ impl Crm {
         Ok(self.search_customers(actor, &s).await?.total)
     }
 
-    /// Streams every visible customer matching `search` (ignoring its paging) to `each`, in
-    /// pages, for exports and reports. The check is `op`'s permission.
+    /// Streams every visible customer matching `search` (ignoring its paging) to `each` with its
+    /// contacts (primary first), a page at a time, for exports and reports. The check is `op`'s permission.
     pub(crate) async fn for_each_visible(
         &self,
         actor: Actor,
         op: CustomerOp,
         search: &CustomerSearch,
-        mut each: impl FnMut(Customer) -> Result<()>,
+        mut each: impl FnMut(Customer, Vec<Contact>) -> Result<()>,
     ) -> Result<u64> {
         let res = async {
             let s = self.session(actor).await?;
@@ -462,8 +462,20 @@ impl Crm {
                 q.limit = Some(page_size);
                 let page = self.store.query(&q).await?;
                 let got = page.records.len() as u64;
+                // The contacts of the whole page in one query, not one per customer.
+                let ids: Vec<Value> = page.records.iter().map(|r| Value::Id(r.id)).collect();
+                let mut contacts: HashMap<Uuid, Vec<Contact>> = HashMap::new();
+                if !ids.is_empty() {
+                    let cq = Query::filter(&CONTACT, Filter::In("customer_id", ids));
+                    for r in &self.store.query(&cq).await?.records {
+                        let ct = Contact::from_record(r)?;
+                        contacts.entry(ct.customer_id).or_default().push(ct);
+                    }
+                }
                 for r in &page.records {
-                    each(Customer::from_record(r)?)?;
+                    let mut cs = contacts.remove(&r.id).unwrap_or_default();
+                    cs.sort_by(|a, b| b.primary.cmp(&a.primary).then(a.id.cmp(&b.id)));
+                    each(Customer::from_record(r)?, cs)?;
                 }
                 n += got;
                 if got < page_size {

@@ -6,6 +6,7 @@
 //! and decides again, a bounded number of times.
 
 mod customers;
+mod exchange;
 mod org;
 
 use std::sync::{Arc, RwLock};
@@ -19,6 +20,7 @@ use crate::sources::{Clock, IdGen, SystemClock, UuidV7};
 use crate::store::{Commit, Entity, Query, Record, Store};
 
 pub use customers::{CreatedCustomer, DeleteOutcome, DuplicateWarning, SearchPage};
+pub use exchange::{DuplicateOf, ImportMode, ImportOptions, ImportPhase, ImportProgress, ImportReport, RowOutcome, RowResult};
 pub use org::NewEmployee;
 
 /// How many times an operation decides again after a conflict before giving up with it.

@@ -1,0 +1,467 @@
+//! Batch import of customers from spreadsheets, and export of the visible ones.
+//!
+//! The import streams: the file is read twice through a reopening closure (once to check every
+//! row, once to write), and never held whole. See `docs/adr/0003-batch-import-commits-in-batches.md`.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{retry, Crm, Session};
+use crate::customer::columns::{self, CustomerField, RowInput};
+use crate::customer::{
+    contacts_search_text, settle_primary, CheckedCustomer, Contact, Customer, CustomerOp, CustomerSearch,
+    CUSTOMER, MAX_CONTACTS,
+};
+use crate::error::{Error, Result};
+use crate::org::{Actor, Op, Resource};
+use crate::store::{Commit, Entity, Filter, Query, Value};
+use crate::table::{HeaderMapping, ResolvedMapping, SafeCsvWriter, TableReader};
+
+/// What to do with invalid and duplicate rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportMode {
+    /// Any invalid or duplicate row stops the import before anything is written.
+    #[default]
+    AllOrNothing,
+    /// Invalid and duplicate rows are reported and skipped; the others are imported.
+    SkipInvalid,
+}
+
+/// Import settings.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// All or nothing, or skip bad rows.
+    pub mode: ImportMode,
+    /// Check only: report what would happen, write nothing.
+    pub dry_run: bool,
+    /// Customers per commit (each commit is atomic with its contacts and audit entries).
+    pub batch_size: usize,
+    /// Header names → fields; [`columns::default_mapping`] knows the usual Chinese headers.
+    pub mapping: HeaderMapping<CustomerField>,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            mode: ImportMode::AllOrNothing,
+            dry_run: false,
+            batch_size: 500,
+            mapping: columns::default_mapping(),
+        }
+    }
+}
+
+/// Which record a duplicate row duplicates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DuplicateOf {
+    /// A customer already in the store.
+    Stored {
+        /// Its id.
+        id: Uuid,
+        /// Its name.
+        name: String,
+    },
+    /// An earlier row of the same file.
+    EarlierRow {
+        /// That row's line number.
+        line: u64,
+    },
+}
+
+/// What happened (or would happen) to one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RowOutcome {
+    /// Created (or, in a dry run, would be created).
+    Created {
+        /// The new customer's id (`None` in a dry run).
+        customer_id: Option<Uuid>,
+    },
+    /// Refused: the same normalised name exists.
+    Duplicate(DuplicateOf),
+    /// Refused: a field is wrong.
+    Invalid {
+        /// The field.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The result of one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowResult {
+    /// Line number in the file (the header is line 1).
+    pub line: u64,
+    /// The customer name as written.
+    pub name: String,
+    /// The outcome.
+    pub outcome: RowOutcome,
+    /// Non-blocking remarks (for example a credit code another customer has).
+    pub warnings: Vec<String>,
+}
+
+/// Where an import is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportPhase {
+    /// Checking rows.
+    Checking,
+    /// Writing rows.
+    Writing,
+}
+
+/// Progress, reported after every batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportProgress {
+    /// The phase.
+    pub phase: ImportPhase,
+    /// Rows done in this phase.
+    pub rows_done: u64,
+}
+
+/// The summary of an import. Rows that were refused are listed; created rows are only counted
+/// (a million-row import would otherwise hold a million results).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows created (or that would be, in a dry run).
+    pub created: u64,
+    /// Duplicate rows.
+    pub duplicates: u64,
+    /// Invalid rows.
+    pub invalid: u64,
+    /// Rows with warnings.
+    pub warned: u64,
+    /// Whether anything was written.
+    pub written: bool,
+    /// The refused rows and the rows with warnings, in file order.
+    pub problems: Vec<RowResult>,
+    /// Headers no field was mapped to.
+    pub ignored_columns: Vec<String>,
+}
+
+/// One checked row waiting in a batch.
+struct Pending {
+    line: u64,
+    name: String,
+    checked: CheckedCustomer,
+    contacts: Vec<crate::customer::ContactInput>,
+    owner: Uuid,
+}
+
+impl Crm {
+    fn import_allowed(s: &Session) -> Result<()> {
+        for op in [Op::Import, Op::Create] {
+            if !s.ctx.has(Resource::Customer, op) {
+                return Err(Error::PermissionDenied(format!(
+                    "customer.import: no role grants {}",
+                    crate::org::Permission::new(Resource::Customer, op)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses and checks one row (everything that needs no store access).
+    fn check_row(s: &Session, m: &ResolvedMapping<CustomerField>, row: &crate::table::TableRow) -> Result<(RowInput, CheckedCustomer, Uuid)> {
+        let input = columns::read_row(m, row)?;
+        let checked = input.customer.check()?;
+        if input.contacts.len() > MAX_CONTACTS {
+            return Err(Error::invalid("contacts", "too many contacts"));
+        }
+        for (i, c) in input.contacts.iter().enumerate() {
+            c.check(&format!("contacts[{i}]."), Uuid::nil(), Uuid::nil())?;
+        }
+        let owner = match &input.owner_code {
+            None => s.ctx.employee_id,
+            Some(code) => {
+                let e = s
+                    .org
+                    .employee_by_code(code)
+                    .or_else(|| s.org.employee_by_name(code))
+                    .ok_or_else(|| Error::invalid("owner", format!("no employee with code {code:?}")))?;
+                if !e.active {
+                    return Err(Error::invalid("owner", format!("{} is not active", e.name)));
+                }
+                if !s.ctx.admin && !s.ctx.oversees(e.id) {
+                    return Err(Error::invalid("owner", format!("{} is not you or below you in the reporting line", e.name)));
+                }
+                e.id
+            }
+        };
+        Ok((input, checked, owner))
+    }
+
+    /// Existing customers holding any of these name keys: key → (id, name).
+    async fn stored_keys(&self, keys: Vec<String>) -> Result<HashMap<String, (Uuid, String)>> {
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let q = Query::filter(&CUSTOMER, Filter::In("name_key", keys.into_iter().map(Value::Text).collect()));
+        let page = self.store.query(&q).await?;
+        page.records
+            .iter()
+            .map(|r| Customer::from_record(r).map(|c| (c.name_key, (c.id, c.name))))
+            .collect()
+    }
+
+    /// Existing customers holding any of these credit codes: code → name.
+    async fn stored_codes(&self, codes: Vec<String>) -> Result<HashMap<String, String>> {
+        if codes.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let q = Query::filter(&CUSTOMER, Filter::In("credit_code", codes.into_iter().map(Value::Text).collect()));
+        let page = self.store.query(&q).await?;
+        page.records
+            .iter()
+            .filter_map(|r| Customer::from_record(r).map(|c| c.credit_code.map(|k| (k, c.name))).transpose())
+            .collect()
+    }
+
+    /// Imports customers with their contacts from a spreadsheet.
+    ///
+    /// `open` opens the file (CSV in UTF-8 or GBK/GB18030, or XLSX, through
+    /// [`TableReader`]); it is called twice, once to check every row and once to write, so the
+    /// file is streamed and never held whole. `progress` hears after every batch. Rows name
+    /// their owner by employee code (负责人工号); a row without one belongs to the actor.
+    ///
+    /// # Errors
+    /// [`Error::PermissionDenied`] without `customer.import` and `customer.create`;
+    /// [`Error::Invalid`] for an unreadable file or header (a missing 客户名称 column, a row with
+    /// more cells than headers is reported as an invalid row). Row problems are not errors: they
+    /// are in the report, and in all-or-nothing mode they stop the import before any write.
+    pub async fn import_customers<'a>(
+        &self,
+        actor: Actor,
+        mut open: impl FnMut() -> Result<TableReader<'a>>,
+        options: &ImportOptions,
+        mut progress: impl FnMut(ImportProgress),
+    ) -> Result<ImportReport> {
+        let action = "customer.import";
+        let res = async {
+            let s = self.session(actor).await?;
+            Self::import_allowed(&s)?;
+            let batch_size = options.batch_size.max(1);
+
+            // Pass 1: check every row, remembering only name keys (for duplicates within the
+            // file) and the lines that failed.
+            let mut report = ImportReport::default();
+            let mut seen: HashMap<String, u64> = HashMap::new();
+            let mut seen_codes: HashMap<String, u64> = HashMap::new();
+            let mut refused: std::collections::HashSet<u64> = std::collections::HashSet::new();
+            let mut reader = open()?;
+            let mapping = options.mapping.resolve(reader.headers(), &[CustomerField::Name])?;
+            report.ignored_columns = mapping.unmapped().to_vec();
+            let mut batch: Vec<(u64, String, Option<CheckedCustomer>, Option<RowResult>)> = Vec::new();
+            loop {
+                let next = reader.next();
+                let done = next.is_none();
+                if let Some(item) = next {
+                    report.rows += 1;
+                    match item {
+                        Err(e) => {
+                            let line = report.rows + 1;
+                            let (field, reason) = invalid_parts(e);
+                            batch.push((line, String::new(), None, Some(RowResult { line, name: String::new(), outcome: RowOutcome::Invalid { field, reason }, warnings: vec![] })));
+                        }
+                        Ok(row) => {
+                            let name = mapping.get(&row, CustomerField::Name).unwrap_or_default().to_owned();
+                            match Self::check_row(&s, &mapping, &row) {
+                                Ok((_, checked, _)) => batch.push((row.line, name, Some(checked), None)),
+                                Err(e) => {
+                                    let (field, reason) = invalid_parts(e);
+                                    batch.push((row.line, name.clone(), None, Some(RowResult { line: row.line, name, outcome: RowOutcome::Invalid { field, reason }, warnings: vec![] })));
+                                }
+                            }
+                        }
+                    }
+                }
+                if batch.len() >= batch_size || (done && !batch.is_empty()) {
+                    let keys = batch.iter().filter_map(|b| b.2.as_ref().map(|c| c.name_key().to_owned())).collect();
+                    let codes = batch.iter().filter_map(|b| b.2.as_ref().and_then(|c| c.credit_code().map(str::to_owned))).collect();
+                    let stored = self.stored_keys(keys).await?;
+                    let stored_codes = self.stored_codes(codes).await?;
+                    for (line, name, checked, result) in batch.drain(..) {
+                        let mut result = result;
+                        if let Some(c) = checked {
+                            let key = c.name_key().to_owned();
+                            let outcome = if let Some((id, n)) = stored.get(&key) {
+                                RowOutcome::Duplicate(DuplicateOf::Stored { id: *id, name: n.clone() })
+                            } else if let Some(&first) = seen.get(&key) {
+                                RowOutcome::Duplicate(DuplicateOf::EarlierRow { line: first })
+                            } else {
+                                seen.insert(key, line);
+                                RowOutcome::Created { customer_id: None }
+                            };
+                            let mut warnings = Vec::new();
+                            if let Some(code) = c.credit_code() {
+                                if let Some(n) = stored_codes.get(code) {
+                                    warnings.push(format!("credit code {code} is also held by {n}"));
+                                } else if let Some(l) = seen_codes.get(code) {
+                                    warnings.push(format!("credit code {code} also on line {l}"));
+                                } else {
+                                    seen_codes.insert(code.to_owned(), line);
+                                }
+                            }
+                            if !matches!(outcome, RowOutcome::Created { .. }) || !warnings.is_empty() {
+                                result = Some(RowResult { line, name, outcome, warnings });
+                            }
+                        }
+                        match result {
+                            None => report.created += 1,
+                            Some(r) => {
+                                match r.outcome {
+                                    RowOutcome::Created { .. } => {
+                                        report.created += 1;
+                                        report.warned += 1;
+                                    }
+                                    RowOutcome::Duplicate(_) => {
+                                        report.duplicates += 1;
+                                        refused.insert(r.line);
+                                    }
+                                    RowOutcome::Invalid { .. } => {
+                                        report.invalid += 1;
+                                        refused.insert(r.line);
+                                    }
+                                }
+                                report.problems.push(r);
+                            }
+                        }
+                    }
+                    progress(ImportProgress { phase: ImportPhase::Checking, rows_done: report.rows });
+                }
+                if done {
+                    break;
+                }
+            }
+            drop(seen);
+            drop(seen_codes);
+            if options.dry_run || report.created == 0 || (options.mode == ImportMode::AllOrNothing && !refused.is_empty()) {
+                if !options.dry_run && options.mode == ImportMode::AllOrNothing && !refused.is_empty() {
+                    report.created = 0;
+                }
+                return Ok(report);
+            }
+
+            // Pass 2: write the rows that passed, batch by batch.
+            let mut reader = open()?;
+            let mapping = options.mapping.resolve(reader.headers(), &[CustomerField::Name])?;
+            let mut pending: Vec<Pending> = Vec::with_capacity(batch_size);
+            let mut done_rows = 0u64;
+            loop {
+                let next = reader.next();
+                let done = next.is_none();
+                if let Some(Ok(row)) = next {
+                    done_rows += 1;
+                    if !refused.contains(&row.line) {
+                        let (input, checked, owner) = Self::check_row(&s, &mapping, &row)?;
+                        pending.push(Pending { line: row.line, name: input.customer.name.clone(), checked, contacts: input.contacts, owner });
+                    }
+                } else if !done {
+                    done_rows += 1;
+                }
+                if pending.len() >= batch_size || (done && !pending.is_empty()) {
+                    self.write_import_batch(actor, &mut pending).await?;
+                    report.written = true;
+                    progress(ImportProgress { phase: ImportPhase::Writing, rows_done: done_rows });
+                }
+                if done {
+                    break;
+                }
+            }
+            Ok(report)
+        }
+        .await;
+        match res {
+            Err(e) => Err(self.refuse(actor, action, "customer", None, e).await),
+            ok => ok,
+        }
+    }
+
+    /// Commits one batch of checked rows: customers, contacts and audit entries together.
+    async fn write_import_batch(&self, actor: Actor, pending: &mut Vec<Pending>) -> Result<()> {
+        let rows = std::mem::take(pending);
+        retry!(async {
+            let s = self.session(actor).await?;
+            let now = self.now();
+            let mut c = Commit::new();
+            for p in &rows {
+                let id = self.new_id();
+                let mut customer = p.checked.clone().into_new(id, p.owner, s.ctx.employee_id, now);
+                let mut contacts: Vec<Contact> = p
+                    .contacts
+                    .iter()
+                    .map(|ci| ci.check("contact.", self.new_id(), id))
+                    .collect::<Result<_>>()?;
+                settle_primary(&mut contacts, None);
+                customer.search_contacts = contacts_search_text(&contacts);
+                c.insert(customer.to_record());
+                for ct in &contacts {
+                    c.insert(ct.to_record());
+                }
+                c.insert(self.audit(s.ctx.employee_id, "customer.import", "customer", Some(id), serde_json::json!({
+                    "name": p.name, "line": p.line
+                })));
+            }
+            self.commit(&s, c).await
+        })
+    }
+
+    /// Writes the visible customers matching `search` (paging ignored) as CSV: UTF-8 with a BOM
+    /// so spreadsheet programs read the Chinese text, the import's own headers so the file can
+    /// be imported again, and cells that start with `=`, `+`, `-` or `@` neutralised against
+    /// formula injection. Returns how many customers were written; the export is logged.
+    ///
+    /// # Errors
+    /// [`Error::PermissionDenied`] without `customer.export`; [`Error::Backend`] when writing
+    /// fails.
+    pub async fn export_customers_csv<W: Write>(&self, actor: Actor, search: &CustomerSearch, out: W) -> Result<u64> {
+        let mut w = SafeCsvWriter::new(out, true)?;
+        let header = columns::export_header();
+        let width = header.len();
+        w.write_row(header)?;
+        let org = self.org().await?;
+        let n = self
+            .for_each_visible(actor, CustomerOp::Export, search, |c, contacts| {
+                let owner = org.employee(c.owner_id).map(|e| e.code.clone()).unwrap_or_default();
+                let tags = c.tags.iter().cloned().collect::<Vec<_>>().join("、");
+                let mut row = vec![
+                    c.name, c.short_name.unwrap_or_default(), c.customer_type.unwrap_or_default(),
+                    c.level.unwrap_or_default(), c.industry.unwrap_or_default(), c.province.unwrap_or_default(),
+                    c.city.unwrap_or_default(), c.source.unwrap_or_default(), c.address.unwrap_or_default(),
+                    c.phone.unwrap_or_default(), c.website.unwrap_or_default(), c.credit_code.unwrap_or_default(),
+                    c.bank_name.unwrap_or_default(), c.bank_account.unwrap_or_default(),
+                    c.credit_limit.map(|d| d.to_string()).unwrap_or_default(), owner, tags,
+                ];
+                for ct in contacts.into_iter().take(usize::from(columns::CONTACT_SLOTS)) {
+                    row.extend([
+                        ct.name,
+                        ct.title.unwrap_or_default(),
+                        ct.mobile.unwrap_or_default(),
+                        ct.phone.unwrap_or_default(),
+                        ct.email.unwrap_or_default(),
+                        ct.birthday.map(|d| d.to_string()).unwrap_or_default(),
+                    ]);
+                }
+                row.resize(width, String::new());
+                w.write_row(row)
+            })
+            .await?;
+        w.finish()?;
+        let s = self.session(actor).await?;
+        let mut c = Commit::new();
+        c.insert(self.audit(actor.employee_id(), "customer.export", "customer", None, serde_json::json!({"rows": n})));
+        self.commit(&s, c).await?;
+        Ok(n)
+    }
+}
+
+fn invalid_parts(e: Error) -> (String, String) {
+    match e {
+        Error::Invalid { field, reason } => (field, reason),
+        other => ("row".to_owned(), other.to_string()),
+    }
+}
