@@ -15,6 +15,7 @@ pub static KINDS: &[&Kind] = &[
     &crate::customer::CUSTOMER,
     &crate::customer::CONTACT,
     &crate::customer::CUSTOMER_SHARE,
+    &crate::customer::CONTACT_LOG,
     &crate::audit::AUDIT_ENTRY,
 ];
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{block_on, Company};
-use crm_core::customer::{ContactInput, CustomerInput, CustomerOp, CustomerSearch};
+use crm_core::customer::{Channel, ContactInput, ContactLogInput, CustomerInput, CustomerOp, CustomerSearch};
 use crm_core::org::Actor;
 use crm_core::Error;
 use uuid::Uuid;
@@ -53,9 +53,11 @@ enum MatrixOp {
     RemoveContact,
     ReadAudit,
     ReadAuditByEmployee,
+    LogContact,
+    ReadContactLogs,
 }
 
-const OPS: [MatrixOp; 16] = [
+const OPS: [MatrixOp; 18] = [
     MatrixOp::Read,
     MatrixOp::List,
     MatrixOp::Search,
@@ -72,6 +74,8 @@ const OPS: [MatrixOp; 16] = [
     MatrixOp::RemoveContact,
     MatrixOp::ReadAudit,
     MatrixOp::ReadAuditByEmployee,
+    MatrixOp::LogContact,
+    MatrixOp::ReadContactLogs,
 ];
 
 /// Which core operation each matrix row exercises; a core operation without a row fails
@@ -89,6 +93,8 @@ fn core_op(op: MatrixOp) -> Option<CustomerOp> {
         ReadContacts => CustomerOp::ReadContacts,
         AddContact | EditContact | RemoveContact => CustomerOp::EditContacts,
         ReadAudit => CustomerOp::ReadAudit,
+        LogContact => CustomerOp::LogContact,
+        ReadContactLogs => CustomerOp::ReadContactLogs,
         Transfer | ReadAuditByEmployee => return None,
     })
 }
@@ -101,8 +107,10 @@ fn expected(op: MatrixOp) -> [bool; 8] {
     const Y: bool = true;
     const N: bool = false;
     match op {
-        Read | List | Search | Count | Export | ReadContacts | ReadAudit => [Y, Y, N, N, Y, Y, N, Y],
-        Edit | AddContact | EditContact | RemoveContact => [Y, Y, N, N, Y, N, N, Y],
+        Read | List | Search | Count | Export | ReadContacts | ReadAudit | ReadContactLogs => {
+            [Y, Y, N, N, Y, Y, N, Y]
+        }
+        Edit | AddContact | EditContact | RemoveContact | LogContact => [Y, Y, N, N, Y, N, N, Y],
         Delete | Share => [Y, Y, N, N, N, N, N, Y],
         // Setting the owner is the manager's (or the administrator's) decision.
         Assign => [N, Y, N, N, N, N, N, Y],
@@ -185,6 +193,12 @@ fn run(co: &Company, op: MatrixOp, who: Actor, id: Uuid, name: &str) -> bool {
                 denied(crm.remove_contact(who, id, ct.value.id, ct.version).await.map(|_| ()))
             }
             MatrixOp::ReadAudit => denied(crm.customer_audit(who, id).await.map(|_| ())),
+            MatrixOp::LogContact => denied(
+                crm.log_contact(who, id, ContactLogInput::builder().channel(Channel::Call).summary("电话沟通报价".into()).build())
+                    .await
+                    .map(|_| ()),
+            ),
+            MatrixOp::ReadContactLogs => denied(crm.contact_logs(who, id).await.map(|_| ())),
             MatrixOp::ReadAuditByEmployee => {
                 denied(crm.audit_by_employee(who, co.owner.employee_id()).await.map(|_| ()))
             }

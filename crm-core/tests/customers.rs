@@ -310,3 +310,29 @@ fn transfer_moves_every_customer_of_a_leaver_in_one_audited_commit() {
         assert_eq!(log.iter().filter(|e| e.action == "customer.transfer").count(), 5);
     });
 }
+
+#[test]
+fn a_customer_with_contact_records_is_archived_not_deleted() {
+    let co = Company::new();
+    block_on(async {
+        let c = co.crm.create_customer(co.owner, input("归档测试有限公司"), vec![]).await.unwrap();
+        let id = c.customer.value.id;
+        co.clock.advance(Duration::hours(2));
+        let log = co
+            .crm
+            .log_contact(co.owner, id, crm_core::customer::ContactLogInput::builder().channel(crm_core::customer::Channel::Visit).summary("上门拜访，介绍新产品".into()).build())
+            .await
+            .unwrap();
+        let c = co.crm.customer(co.owner, id).await.unwrap();
+        assert_eq!(c.value.last_contact_at, Some(log.at));
+        let s = CustomerSearch::builder().last_contact_from(Some(log.at)).build();
+        assert_eq!(co.crm.count_customers(co.owner, &s).await.unwrap(), 1);
+        assert_eq!(co.crm.delete_customer(co.owner, id, c.version).await.unwrap(), DeleteOutcome::Archived);
+        let c = co.crm.customer(co.owner, id).await.unwrap();
+        assert!(c.value.archived);
+        assert_eq!(co.crm.count_customers(co.owner, &CustomerSearch::default()).await.unwrap(), 0, "archived are hidden by default");
+        let s = CustomerSearch::builder().include_archived(true).build();
+        assert_eq!(co.crm.count_customers(co.owner, &s).await.unwrap(), 1);
+        assert_eq!(co.crm.contact_logs(co.manager, id).await.unwrap().len(), 1);
+    });
+}

@@ -93,11 +93,15 @@ pub enum CustomerOp {
     EditContacts,
     /// Read the audit log of a customer.
     ReadAudit,
+    /// Record a visit, call or message with a customer (联系记录).
+    LogContact,
+    /// Read a customer's contact records.
+    ReadContactLogs,
 }
 
 impl CustomerOp {
     /// Every operation, so that a test can prove each has its row in the matrix.
-    pub const ALL: [CustomerOp; 10] = [
+    pub const ALL: [CustomerOp; 12] = [
         CustomerOp::Read,
         CustomerOp::Search,
         CustomerOp::Export,
@@ -108,6 +112,8 @@ impl CustomerOp {
         CustomerOp::ReadContacts,
         CustomerOp::EditContacts,
         CustomerOp::ReadAudit,
+        CustomerOp::LogContact,
+        CustomerOp::ReadContactLogs,
     ];
 
     /// The permission this operation needs from a role.
@@ -122,6 +128,8 @@ impl CustomerOp {
             CustomerOp::ReadContacts => (Resource::Contact, Op::View),
             CustomerOp::EditContacts => (Resource::Contact, Op::Edit),
             CustomerOp::ReadAudit => (Resource::Audit, Op::View),
+            CustomerOp::LogContact => (Resource::ContactLog, Op::Create),
+            CustomerOp::ReadContactLogs => (Resource::ContactLog, Op::View),
         }
     }
 
@@ -138,6 +146,8 @@ impl CustomerOp {
             CustomerOp::ReadContacts => "contact.read",
             CustomerOp::EditContacts => "contact.edit",
             CustomerOp::ReadAudit => "audit.read",
+            CustomerOp::LogContact => "contact_log.create",
+            CustomerOp::ReadContactLogs => "contact_log.read",
         }
     }
 
@@ -148,8 +158,9 @@ impl CustomerOp {
             | CustomerOp::Search
             | CustomerOp::Export
             | CustomerOp::ReadContacts
-            | CustomerOp::ReadAudit => rel.visible(),
-            CustomerOp::Edit | CustomerOp::EditContacts => {
+            | CustomerOp::ReadAudit
+            | CustomerOp::ReadContactLogs => rel.visible(),
+            CustomerOp::Edit | CustomerOp::EditContacts | CustomerOp::LogContact => {
                 rel.controls() || rel == Relation::SharedEdit
             }
             CustomerOp::Delete | CustomerOp::Share => rel.controls(),

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod columns;
 mod input;
+mod log;
 mod model;
 mod search;
 
@@ -14,4 +15,5 @@ pub use model::{
     Anniversary, Contact, Customer, CustomerShare, Grantee, ShareAccess, CONTACT, CUSTOMER,
     CUSTOMER_SHARE,
 };
+pub use log::{Channel, ContactLog, ContactLogInput, CONTACT_LOG};
 pub use search::{CustomerSearch, CustomerSort, MAX_PAGE};

@@ -15,6 +15,8 @@ pub enum Resource {
     Customer,
     /// Contacts of customers (联系人).
     Contact,
+    /// Contact records: visits, calls, messages (联系记录).
+    ContactLog,
     /// The audit log.
     Audit,
     /// Employees, departments and roles.
@@ -73,6 +75,7 @@ impl Permission {
 const RESOURCES: &[(Resource, &str)] = &[
     (Resource::Customer, "customer"),
     (Resource::Contact, "contact"),
+    (Resource::ContactLog, "contact_log"),
     (Resource::Audit, "audit"),
     (Resource::Org, "org"),
     (Resource::Settings, "settings"),

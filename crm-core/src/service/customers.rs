@@ -10,7 +10,8 @@ use crate::audit::{self, AuditEntry, AUDIT_ENTRY};
 use crate::catalog;
 use crate::customer::access::{self, decide, visibility_filter};
 use crate::customer::{
-    contacts_search_text, settle_primary, CheckedCustomer, Contact, ContactInput, Customer,
+    contacts_search_text, settle_primary, CheckedCustomer, Contact, ContactInput, ContactLog,
+    ContactLogInput, Customer, CONTACT_LOG,
     CustomerInput, CustomerOp, CustomerSearch, CustomerShare, Grantee, Relation, ShareAccess,
     CONTACT, CUSTOMER, CUSTOMER_SHARE, MAX_CONTACTS, MAX_PAGE,
 };
@@ -783,6 +784,67 @@ impl Crm {
         });
         match res {
             Err(e) => Err(self.refuse(actor, action, "employee", Some(from), e).await),
+            ok => ok,
+        }
+    }
+
+    /// Records a visit, call or message with a customer (联系记录) and moves the customer's
+    /// last-contact time forward, in one commit.
+    ///
+    /// # Errors
+    /// [`Error::PermissionDenied`] without `contact_log.create` or without edit rights on the
+    /// customer; [`Error::Invalid`] naming the field (a contact person of another customer, a
+    /// time in the future).
+    pub async fn log_contact(&self, actor: Actor, customer_id: Uuid, input: ContactLogInput) -> Result<ContactLog> {
+        let action = CustomerOp::LogContact.action();
+        let res = retry!(async {
+            let s = self.session(actor).await?;
+            let (cust, _) = self.guarded(&s, customer_id, CustomerOp::LogContact).await?;
+            let log = input.check(self.new_id(), customer_id, s.ctx.employee_id, self.now())?;
+            if let Some(cid) = log.contact_id {
+                let ct = self.store.get(&CONTACT, cid).await?;
+                if !ct.is_some_and(|r| r.get("customer_id").ok() == Some(&Value::Id(customer_id))) {
+                    return Err(Error::invalid("contact_id", "not a contact of this customer"));
+                }
+            }
+            let mut c = Commit::new();
+            c.insert(log.to_record());
+            if cust.value.last_contact_at.is_none_or(|t| t < log.at) {
+                let mut new = cust.value.clone();
+                new.last_contact_at = Some(log.at);
+                c.update(new.to_record(), cust.version);
+            } else {
+                c.assert_version(&CUSTOMER, customer_id, cust.version);
+            }
+            c.insert(self.audit(s.ctx.employee_id, action, "customer", Some(customer_id), serde_json::json!({
+                "contact_log": log.id, "channel": log.channel
+            })));
+            self.commit(&s, c).await?;
+            Ok(log)
+        });
+        match res {
+            Err(e) => Err(self.refuse(actor, action, "customer", Some(customer_id), e).await),
+            ok => ok,
+        }
+    }
+
+    /// The contact records of a visible customer, newest first.
+    ///
+    /// # Errors
+    /// [`Error::PermissionDenied`] without `contact_log.view` or when the customer is not visible.
+    pub async fn contact_logs(&self, actor: Actor, customer_id: Uuid) -> Result<Vec<ContactLog>> {
+        let action = CustomerOp::ReadContactLogs.action();
+        let res = async {
+            let s = self.session(actor).await?;
+            self.guarded(&s, customer_id, CustomerOp::ReadContactLogs).await?;
+            let q = Query::filter(&CONTACT_LOG, Filter::Eq("customer_id", Value::Id(customer_id)))
+                .order_by(vec![Order::desc("at")]);
+            let page = self.store.query(&q).await?;
+            page.records.iter().map(ContactLog::from_record).collect()
+        }
+        .await;
+        match res {
+            Err(e) => Err(self.refuse(actor, action, "customer", Some(customer_id), e).await),
             ok => ok,
         }
     }

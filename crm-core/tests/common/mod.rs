@@ -50,6 +50,8 @@ pub fn all_customer_permissions() -> Vec<Permission> {
     v.push(Permission::new(Resource::Contact, Op::View));
     v.push(Permission::new(Resource::Contact, Op::Edit));
     v.push(Permission::new(Resource::Audit, Op::View));
+    v.push(Permission::new(Resource::ContactLog, Op::View));
+    v.push(Permission::new(Resource::ContactLog, Op::Create));
     v
 }
 
