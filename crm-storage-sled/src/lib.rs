@@ -1,0 +1,1 @@
+//! sled storage adapter (in progress).
