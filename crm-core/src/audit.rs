@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::store::{json_value, Column, ColumnType as T, Entity, Fields, Index, Kind, OnDelete, Record, Value};
+use crate::store::{
+    json_value, Column, ColumnType as T, Entity, Fields, Index, Kind, OnDelete, Record, Value,
+};
 
 /// Whether the operation was carried out or refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,7 +25,9 @@ pub fn kind(name: &str) -> Option<&'static Kind> {
 }
 
 /// The kinds and columns that reference `target`.
-pub fn references_to(target: &str) -> impl Iterator<Item = (&'static Kind, &'static crate::store::Column)> + '_ {
+pub fn references_to(
+    target: &str,
+) -> impl Iterator<Item = (&'static Kind, &'static crate::store::Column)> + '_ {
     KINDS.iter().flat_map(move |k| {
         k.columns
             .iter()

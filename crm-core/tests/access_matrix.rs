@@ -5,7 +5,9 @@
 mod common;
 
 use common::{block_on, Company};
-use crm_core::customer::{Channel, ContactInput, ContactLogInput, CustomerInput, CustomerOp, CustomerSearch};
+use crm_core::customer::{
+    Channel, ContactInput, ContactLogInput, CustomerInput, CustomerOp, CustomerSearch,
+};
 use crm_core::org::Actor;
 use crm_core::Error;
 use uuid::Uuid;
@@ -143,7 +145,9 @@ fn run(co: &Company, op: MatrixOp, who: Actor, id: Uuid, name: &str) -> bool {
         Err(Error::PermissionDenied(_)) => false,
         Err(e) => panic!("{op:?}: unexpected error {e}"),
     };
-    let by_name = CustomerSearch::builder().name_contains(Some(name.to_owned())).build();
+    let by_name = CustomerSearch::builder()
+        .name_contains(Some(name.to_owned()))
+        .build();
     block_on(async {
         match op {
             MatrixOp::Read => denied(crm.customer(who, id).await.map(|_| ())),
@@ -154,54 +158,103 @@ fn run(co: &Company, op: MatrixOp, who: Actor, id: Uuid, name: &str) -> bool {
                 .items
                 .iter()
                 .any(|c| c.id == id),
-            MatrixOp::Search => crm.search_customers(who, &by_name).await.unwrap().items.iter().any(|c| c.id == id),
+            MatrixOp::Search => crm
+                .search_customers(who, &by_name)
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .any(|c| c.id == id),
             MatrixOp::Count => crm.count_customers(who, &by_name).await.unwrap() == 1,
             MatrixOp::Export => {
                 let mut out = Vec::new();
-                crm.export_customers_csv(who, &by_name, &mut out).await.unwrap();
+                crm.export_customers_csv(who, &by_name, &mut out)
+                    .await
+                    .unwrap();
                 String::from_utf8(out).unwrap().contains(name)
             }
             MatrixOp::Edit => {
                 let c = crm.customer(co.admin, id).await.unwrap();
-                let input = CustomerInput::builder().name(format!("{name}改")).city(Some("北京".into())).build();
-                denied(crm.update_customer(who, id, c.version, input).await.map(|_| ()))
+                let input = CustomerInput::builder()
+                    .name(format!("{name}改"))
+                    .city(Some("北京".into()))
+                    .build();
+                denied(
+                    crm.update_customer(who, id, c.version, input)
+                        .await
+                        .map(|_| ()),
+                )
             }
             MatrixOp::Delete => {
                 let c = crm.customer(co.admin, id).await.unwrap();
                 denied(crm.delete_customer(who, id, c.version).await.map(|_| ()))
             }
             MatrixOp::Share => denied(
-                crm.share_customers(who, &[id], crm_core::customer::Grantee::Employee(co.peer.employee_id()), crm_core::customer::ShareAccess::Read)
+                crm.share_customers(
+                    who,
+                    &[id],
+                    crm_core::customer::Grantee::Employee(co.peer.employee_id()),
+                    crm_core::customer::ShareAccess::Read,
+                )
+                .await
+                .map(|_| ()),
+            ),
+            MatrixOp::Assign => denied(
+                crm.assign_customers(who, &[id], who.employee_id())
                     .await
                     .map(|_| ()),
             ),
-            MatrixOp::Assign => denied(crm.assign_customers(who, &[id], who.employee_id()).await.map(|_| ())),
             MatrixOp::Transfer => denied(
-                crm.transfer_customers(who, co.owner.employee_id(), co.peer.employee_id()).await.map(|_| ()),
+                crm.transfer_customers(who, co.owner.employee_id(), co.peer.employee_id())
+                    .await
+                    .map(|_| ()),
             ),
             MatrixOp::ReadContacts => denied(crm.contacts(who, id).await.map(|_| ())),
             MatrixOp::AddContact => denied(
-                crm.add_contact(who, id, ContactInput::builder().name("新联系人".into()).build()).await.map(|_| ()),
+                crm.add_contact(
+                    who,
+                    id,
+                    ContactInput::builder().name("新联系人".into()).build(),
+                )
+                .await
+                .map(|_| ()),
             ),
             MatrixOp::EditContact => {
                 let ct = crm.contacts(co.admin, id).await.unwrap().remove(0);
                 let input = ContactInput::builder().name("改名联系人".into()).build();
-                denied(crm.update_contact(who, id, ct.value.id, ct.version, input).await.map(|_| ()))
+                denied(
+                    crm.update_contact(who, id, ct.value.id, ct.version, input)
+                        .await
+                        .map(|_| ()),
+                )
             }
             MatrixOp::RemoveContact => {
                 let ct = crm.contacts(co.admin, id).await.unwrap().remove(0);
-                denied(crm.remove_contact(who, id, ct.value.id, ct.version).await.map(|_| ()))
+                denied(
+                    crm.remove_contact(who, id, ct.value.id, ct.version)
+                        .await
+                        .map(|_| ()),
+                )
             }
             MatrixOp::ReadAudit => denied(crm.customer_audit(who, id).await.map(|_| ())),
             MatrixOp::LogContact => denied(
-                crm.log_contact(who, id, ContactLogInput::builder().channel(Channel::Call).summary("电话沟通报价".into()).build())
+                crm.log_contact(
+                    who,
+                    id,
+                    ContactLogInput::builder()
+                        .channel(Channel::Call)
+                        .summary("电话沟通报价".into())
+                        .build(),
+                )
+                .await
+                .map(|_| ()),
+            ),
+            MatrixOp::ReadContactLogs => denied(crm.contact_logs(who, id).await.map(|_| ())),
+            MatrixOp::ReadAuditByEmployee => denied(
+                crm.audit_by_employee(who, co.owner.employee_id())
                     .await
                     .map(|_| ()),
             ),
-            MatrixOp::ReadContactLogs => denied(crm.contact_logs(who, id).await.map(|_| ())),
-            MatrixOp::ReadAuditByEmployee => {
-                denied(crm.audit_by_employee(who, co.owner.employee_id()).await.map(|_| ()))
-            }
         }
     })
 }
@@ -227,11 +280,19 @@ fn authorisation_matrix_holds_for_every_operation_and_relation() {
             let id = co.shared_customer(&name);
             let got = run(&co, op, actor(&co, *rel), id, &name);
             if got != expected(op)[i] {
-                failures.push(format!("{op:?} as {rel:?}: expected {}, got {}", expected(op)[i], got));
+                failures.push(format!(
+                    "{op:?} as {rel:?}: expected {}, got {}",
+                    expected(op)[i],
+                    got
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "matrix cells wrong:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "matrix cells wrong:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -257,7 +318,15 @@ fn a_role_without_the_permission_is_denied_even_for_the_owner() {
     block_on(async {
         let viewer = co
             .crm
-            .create_role(co.admin, "只读", [crm_core::org::Permission::new(crm_core::org::Resource::Customer, crm_core::org::Op::View)], false)
+            .create_role(
+                co.admin,
+                "只读",
+                [crm_core::org::Permission::new(
+                    crm_core::org::Resource::Customer,
+                    crm_core::org::Op::View,
+                )],
+                false,
+            )
             .await
             .unwrap();
         let org = co.crm.org().await.unwrap();
@@ -268,7 +337,16 @@ fn a_role_without_the_permission_is_denied_even_for_the_owner() {
         let c = co.crm.customer(co.admin, id).await.unwrap();
         let r = co.crm.delete_customer(co.owner, id, c.version).await;
         assert!(matches!(r, Err(Error::PermissionDenied(_))), "{r:?}");
-        let r = co.crm.create_customer(co.owner, CustomerInput::builder().name("新客户有限公司".into()).build(), vec![]).await;
+        let r = co
+            .crm
+            .create_customer(
+                co.owner,
+                CustomerInput::builder()
+                    .name("新客户有限公司".into())
+                    .build(),
+                vec![],
+            )
+            .await;
         assert!(matches!(r, Err(Error::PermissionDenied(_))), "{r:?}");
     });
 }
@@ -284,7 +362,10 @@ fn an_inactive_employee_may_do_nothing() {
         co.crm.update_employee(co.admin, owner).await.unwrap();
         let r = co.crm.customer(co.owner, id).await;
         assert!(matches!(r, Err(Error::PermissionDenied(_))), "{r:?}");
-        let r = co.crm.search_customers(co.owner, &CustomerSearch::default()).await;
+        let r = co
+            .crm
+            .search_customers(co.owner, &CustomerSearch::default())
+            .await;
         assert!(matches!(r, Err(Error::PermissionDenied(_))), "{r:?}");
     });
 }

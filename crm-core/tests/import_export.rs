@@ -44,13 +44,19 @@ fn import(co: &Company, bytes: &[u8], options: &ImportOptions) -> Result<ImportR
 }
 
 fn customers(co: &Company) -> u64 {
-    block_on(co.crm.store().query(&Query::all(&CUSTOMER).with_total())).unwrap().total.unwrap()
+    block_on(co.crm.store().query(&Query::all(&CUSTOMER).with_total()))
+        .unwrap()
+        .total
+        .unwrap()
 }
 
 #[test]
 fn a_dry_run_reports_every_problem_row_and_writes_nothing() {
     let co = Company::new();
-    let opts = ImportOptions { dry_run: true, ..Default::default() };
+    let opts = ImportOptions {
+        dry_run: true,
+        ..Default::default()
+    };
     let report = import(&co, sample().as_bytes(), &opts).unwrap();
     assert_eq!(report.rows, 6);
     assert_eq!(report.created, 2);
@@ -58,10 +64,25 @@ fn a_dry_run_reports_every_problem_row_and_writes_nothing() {
     assert_eq!(report.invalid, 3);
     assert!(!report.written);
     let by_line = |l: u64| report.problems.iter().find(|p| p.line == l).unwrap();
-    assert_eq!(by_line(4).outcome, RowOutcome::Duplicate(DuplicateOf::EarlierRow { line: 2 }));
-    assert!(matches!(&by_line(5).outcome, RowOutcome::Invalid { field, .. } if field == "contacts[0].mobile"), "{:?}", by_line(5));
-    assert!(matches!(&by_line(6).outcome, RowOutcome::Invalid { field, .. } if field == "owner"), "{:?}", by_line(6));
-    assert!(matches!(&by_line(7).outcome, RowOutcome::Invalid { reason, .. } if reason.contains("cells")), "{:?}", by_line(7));
+    assert_eq!(
+        by_line(4).outcome,
+        RowOutcome::Duplicate(DuplicateOf::EarlierRow { line: 2 })
+    );
+    assert!(
+        matches!(&by_line(5).outcome, RowOutcome::Invalid { field, .. } if field == "contacts[0].mobile"),
+        "{:?}",
+        by_line(5)
+    );
+    assert!(
+        matches!(&by_line(6).outcome, RowOutcome::Invalid { field, .. } if field == "owner"),
+        "{:?}",
+        by_line(6)
+    );
+    assert!(
+        matches!(&by_line(7).outcome, RowOutcome::Invalid { reason, .. } if reason.contains("cells")),
+        "{:?}",
+        by_line(7)
+    );
     assert_eq!(customers(&co), 0);
 }
 
@@ -72,20 +93,30 @@ fn all_or_nothing_writes_nothing_when_a_row_is_bad() {
     assert!(!report.written);
     assert_eq!(report.created, 0);
     assert_eq!(customers(&co), 0);
-    let contacts = block_on(co.crm.store().query(&Query::all(&CONTACT).with_total())).unwrap().total;
+    let contacts = block_on(co.crm.store().query(&Query::all(&CONTACT).with_total()))
+        .unwrap()
+        .total;
     assert_eq!(contacts, Some(0));
 }
 
 #[test]
 fn skip_invalid_imports_the_good_rows_with_their_contacts_and_owners() {
     let co = Company::new();
-    let opts = ImportOptions { mode: ImportMode::SkipInvalid, batch_size: 1, ..Default::default() };
+    let opts = ImportOptions {
+        mode: ImportMode::SkipInvalid,
+        batch_size: 1,
+        ..Default::default()
+    };
     let report = import(&co, sample().as_bytes(), &opts).unwrap();
     assert!(report.written);
     assert_eq!(report.created, 2);
     assert_eq!(customers(&co), 2);
     block_on(async {
-        let page = co.crm.search_customers(co.owner, &CustomerSearch::default()).await.unwrap();
+        let page = co
+            .crm
+            .search_customers(co.owner, &CustomerSearch::default())
+            .await
+            .unwrap();
         assert_eq!(page.items.len(), 1, "张三 owns one imported customer");
         let c = &page.items[0];
         assert_eq!(c.name, "杭州恒通电子有限公司");
@@ -98,7 +129,15 @@ fn skip_invalid_imports_the_good_rows_with_their_contacts_and_owners() {
         assert_eq!(log[0].action, "customer.import");
     });
     // Importing the same file again finds every good row in the store.
-    let again = import(&co, sample().as_bytes(), &ImportOptions { dry_run: true, ..Default::default() }).unwrap();
+    let again = import(
+        &co,
+        sample().as_bytes(),
+        &ImportOptions {
+            dry_run: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(again.created, 0);
     assert!(again.problems.iter().any(|p| matches!(&p.outcome, RowOutcome::Duplicate(DuplicateOf::Stored { name, .. }) if name == "杭州恒通电子有限公司")));
 }
@@ -124,14 +163,21 @@ fn a_file_in_an_unexpected_encoding_is_refused_and_writes_nothing() {
         bytes.extend(u.to_le_bytes());
     }
     let r = import(&co, &bytes, &ImportOptions::default());
-    assert!(matches!(r, Err(Error::Invalid { ref field, .. }) if field == "file"), "{r:?}");
+    assert!(
+        matches!(r, Err(Error::Invalid { ref field, .. }) if field == "file"),
+        "{r:?}"
+    );
     assert_eq!(customers(&co), 0);
 }
 
 #[test]
 fn a_file_without_a_name_column_is_refused() {
     let co = Company::new();
-    let r = import(&co, "省份,城市\n浙江,杭州\n".as_bytes(), &ImportOptions::default());
+    let r = import(
+        &co,
+        "省份,城市\n浙江,杭州\n".as_bytes(),
+        &ImportOptions::default(),
+    );
     assert!(matches!(r, Err(Error::Invalid { .. })), "{r:?}");
 }
 
@@ -139,12 +185,18 @@ fn a_file_without_a_name_column_is_refused() {
 fn export_writes_visible_customers_only_with_formulas_neutralised() {
     let co = Company::new();
     let mut text = String::from(HEADER);
-    text.push_str("\"=HYPERLINK(\"\"http://x\"\")公司\",B类,浙江,杭州,,zhangsan,,@陈明,,13800138000,,,\n");
+    text.push_str(
+        "\"=HYPERLINK(\"\"http://x\"\")公司\",B类,浙江,杭州,,zhangsan,,@陈明,,13800138000,,,\n",
+    );
     text.push_str("广州南方电子有限公司,B类,广东,广州,,lisi,,-刘伟,,13700137000,,,\n");
     let report = import(&co, text.as_bytes(), &ImportOptions::default()).unwrap();
     assert_eq!(report.created, 2, "{report:?}");
     let mut out = Vec::new();
-    let n = block_on(co.crm.export_customers_csv(co.owner, &CustomerSearch::default(), &mut out)).unwrap();
+    let n = block_on(
+        co.crm
+            .export_customers_csv(co.owner, &CustomerSearch::default(), &mut out),
+    )
+    .unwrap();
     assert_eq!(n, 1, "张三 sees only his own");
     let s = String::from_utf8(out).unwrap();
     assert!(s.starts_with('\u{feff}'));
@@ -153,7 +205,19 @@ fn export_writes_visible_customers_only_with_formulas_neutralised() {
     assert!(!s.contains("广州南方电子"));
     // The manager's export round-trips: re-importing it finds only duplicates.
     let mut out = Vec::new();
-    block_on(co.crm.export_customers_csv(co.manager, &CustomerSearch::default(), &mut out)).unwrap();
-    let again = import(&co, &out, &ImportOptions { dry_run: true, ..Default::default() }).unwrap();
+    block_on(
+        co.crm
+            .export_customers_csv(co.manager, &CustomerSearch::default(), &mut out),
+    )
+    .unwrap();
+    let again = import(
+        &co,
+        &out,
+        &ImportOptions {
+            dry_run: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!((again.rows, again.duplicates), (2, 2), "{again:?}");
 }

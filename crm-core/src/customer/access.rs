@@ -36,7 +36,10 @@ impl Relation {
 
     /// Whether the actor controls the customer: owner, manager above, administrator.
     pub fn controls(self) -> bool {
-        matches!(self, Relation::Owner | Relation::ManagerAbove | Relation::Admin)
+        matches!(
+            self,
+            Relation::Owner | Relation::ManagerAbove | Relation::Admin
+        )
     }
 }
 

@@ -72,8 +72,22 @@ pub enum CustomerField {
 }
 
 const BASE: &[(CustomerField, &[&str])] = &[
-    (CustomerField::Name, &["客户名称", "公司名称", "客户全称", "单位名称", "name", "customer name", "company"]),
-    (CustomerField::ShortName, &["简称", "客户简称", "short name"]),
+    (
+        CustomerField::Name,
+        &[
+            "客户名称",
+            "公司名称",
+            "客户全称",
+            "单位名称",
+            "name",
+            "customer name",
+            "company",
+        ],
+    ),
+    (
+        CustomerField::ShortName,
+        &["简称", "客户简称", "short name"],
+    ),
     (CustomerField::CustomerType, &["客户类型", "类型", "type"]),
     (CustomerField::Level, &["客户等级", "等级", "级别", "level"]),
     (CustomerField::Industry, &["行业", "所属行业", "industry"]),
@@ -83,11 +97,20 @@ const BASE: &[(CustomerField, &[&str])] = &[
     (CustomerField::Address, &["地址", "详细地址", "address"]),
     (CustomerField::Phone, &["电话", "公司电话", "总机", "phone"]),
     (CustomerField::Website, &["网址", "网站", "website"]),
-    (CustomerField::CreditCode, &["统一社会信用代码", "信用代码", "税号", "credit code"]),
+    (
+        CustomerField::CreditCode,
+        &["统一社会信用代码", "信用代码", "税号", "credit code"],
+    ),
     (CustomerField::BankName, &["开户银行", "开户行", "bank"]),
-    (CustomerField::BankAccount, &["银行账号", "账号", "bank account"]),
+    (
+        CustomerField::BankAccount,
+        &["银行账号", "账号", "bank account"],
+    ),
     (CustomerField::CreditLimit, &["信用额度", "credit limit"]),
-    (CustomerField::OwnerCode, &["负责人工号", "负责人", "业务员", "owner"]),
+    (
+        CustomerField::OwnerCode,
+        &["负责人工号", "负责人", "业务员", "owner"],
+    ),
     (CustomerField::Tags, &["标签", "tags"]),
 ];
 
@@ -162,7 +185,13 @@ fn parse<T: FromStr>(field: &str, s: Option<&str>, what: &str) -> Result<Option<
 pub fn read_row(m: &ResolvedMapping<CustomerField>, row: &TableRow) -> Result<RowInput> {
     use CustomerField as F;
     let s = |f: F| m.get(row, f).map(str::to_owned);
-    let credit_limit: Option<Decimal> = parse("credit_limit", m.get(row, F::CreditLimit).map(|v| v.replace(',', "")).as_deref(), "an amount")?;
+    let credit_limit: Option<Decimal> = parse(
+        "credit_limit",
+        m.get(row, F::CreditLimit)
+            .map(|v| v.replace(',', ""))
+            .as_deref(),
+        "an amount",
+    )?;
     let customer = CustomerInput {
         name: s(F::Name).unwrap_or_default(),
         short_name: s(F::ShortName),
@@ -200,7 +229,11 @@ pub fn read_row(m: &ResolvedMapping<CustomerField>, row: &TableRow) -> Result<Ro
             continue;
         }
         let prefix = format!("contacts[{}].", slot - 1);
-        let birthday: Option<NaiveDate> = parse(&format!("{prefix}birthday"), c(ContactField::Birthday).as_deref(), "a date (YYYY-MM-DD)")?;
+        let birthday: Option<NaiveDate> = parse(
+            &format!("{prefix}birthday"),
+            c(ContactField::Birthday).as_deref(),
+            "a date (YYYY-MM-DD)",
+        )?;
         contacts.push(ContactInput {
             name: c(ContactField::Name).unwrap_or_default(),
             title: c(ContactField::Title),

@@ -133,7 +133,10 @@ fn website(v: &Option<String>) -> Result<Option<String>> {
         .next()
         .unwrap_or("");
     if !host.contains('.') || host.chars().any(char::is_whitespace) {
-        return Err(Error::invalid("website", format!("{s:?} is not a web address")));
+        return Err(Error::invalid(
+            "website",
+            format!("{s:?} is not a web address"),
+        ));
     }
     Ok(Some(s))
 }
@@ -181,9 +184,15 @@ impl CustomerInput {
         out.bank_name = opt_text("bank_name", &self.bank_name, 100)?;
         out.bank_account = match opt_text("bank_account", &self.bank_account, 40)? {
             Some(a) => {
-                let compact: String = a.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+                let compact: String = a
+                    .chars()
+                    .filter(|c| !c.is_whitespace() && *c != '-')
+                    .collect();
                 if compact.len() < 6 || !compact.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(Error::invalid("bank_account", format!("{a:?} is not an account number")));
+                    return Err(Error::invalid(
+                        "bank_account",
+                        format!("{a:?} is not an account number"),
+                    ));
                 }
                 Some(compact)
             }
@@ -191,7 +200,10 @@ impl CustomerInput {
         };
         if let Some(l) = self.credit_limit {
             if l.is_sign_negative() || l.normalize().scale() > 2 {
-                return Err(Error::invalid("credit_limit", format!("{l} must be a non-negative amount with at most 2 decimals")));
+                return Err(Error::invalid(
+                    "credit_limit",
+                    format!("{l} must be a non-negative amount with at most 2 decimals"),
+                ));
             }
         }
         let mut tags = BTreeSet::new();
@@ -206,7 +218,10 @@ impl CustomerInput {
         for (k, v) in &self.attributes {
             text::check_text("attributes", k, 1, 50)?;
             if v.chars().count() > 500 {
-                return Err(Error::invalid(format!("attributes.{k}"), "longer than 500 characters"));
+                return Err(Error::invalid(
+                    format!("attributes.{k}"),
+                    "longer than 500 characters",
+                ));
             }
         }
         for a in &self.anniversaries {
@@ -238,7 +253,13 @@ impl CheckedCustomer {
     }
 
     /// Builds a new customer record.
-    pub(crate) fn into_new(self, id: Uuid, owner: Uuid, actor: Uuid, now: DateTime<Utc>) -> Customer {
+    pub(crate) fn into_new(
+        self,
+        id: Uuid,
+        owner: Uuid,
+        actor: Uuid,
+        now: DateTime<Utc>,
+    ) -> Customer {
         let mut c = Customer {
             id,
             name: String::new(),

@@ -150,10 +150,19 @@ impl ContactLogInput {
     ///
     /// # Errors
     /// [`Error::Invalid`] naming the field.
-    pub fn check(&self, id: Uuid, customer_id: Uuid, employee_id: Uuid, now: DateTime<Utc>) -> Result<ContactLog> {
+    pub fn check(
+        &self,
+        id: Uuid,
+        customer_id: Uuid,
+        employee_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<ContactLog> {
         let at = self.at.unwrap_or(now);
         if at > now {
-            return Err(Error::invalid("at", "a contact cannot be recorded before it happens"));
+            return Err(Error::invalid(
+                "at",
+                "a contact cannot be recorded before it happens",
+            ));
         }
         Ok(ContactLog {
             id,

@@ -9,11 +9,11 @@ mod model;
 mod search;
 
 pub use access::{CustomerOp, Relation};
-pub use input::{CheckedCustomer, ContactInput, CustomerInput, MAX_CONTACTS, MAX_NAME_CHARS};
 pub(crate) use input::{contacts_search_text, settle_primary};
+pub use input::{CheckedCustomer, ContactInput, CustomerInput, MAX_CONTACTS, MAX_NAME_CHARS};
+pub use log::{Channel, ContactLog, ContactLogInput, CONTACT_LOG};
 pub use model::{
     Anniversary, Contact, Customer, CustomerShare, Grantee, ShareAccess, CONTACT, CUSTOMER,
     CUSTOMER_SHARE,
 };
-pub use log::{Channel, ContactLog, ContactLogInput, CONTACT_LOG};
 pub use search::{CustomerSearch, CustomerSort, MAX_PAGE};

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::store::{json_value, Column, ColumnType as T, Entity, Fields, Index, Kind, OnDelete, Record, Value};
+use crate::store::{
+    json_value, Column, ColumnType as T, Entity, Fields, Index, Kind, OnDelete, Record, Value,
+};
 
 /// A dated occasion worth remembering: founding day, contract anniversary (客户纪念日).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -377,12 +379,7 @@ impl Entity for CustomerShare {
             ShareAccess::Read => "read",
             ShareAccess::Edit => "edit",
         };
-        vec![
-            self.customer_id.into(),
-            e.into(),
-            d.into(),
-            access.into(),
-        ]
+        vec![self.customer_id.into(), e.into(), d.into(), access.into()]
     }
     fn from_record(r: &Record) -> Result<Self> {
         let f = Fields::new(r);

@@ -107,7 +107,10 @@ fn one_of(column: &'static str, values: &[String]) -> Option<Filter> {
     (!values.is_empty()).then(|| {
         Filter::In(
             column,
-            values.iter().map(|v| Value::Text(v.trim().to_owned())).collect(),
+            values
+                .iter()
+                .map(|v| Value::Text(v.trim().to_owned()))
+                .collect(),
         )
     })
 }
@@ -146,11 +149,18 @@ impl CustomerSearch {
             one_of("province", &self.provinces),
             one_of("city", &self.cities),
             (!self.owners.is_empty()).then(|| {
-                Filter::In("owner_id", self.owners.iter().map(|&o| Value::Id(o)).collect())
+                Filter::In(
+                    "owner_id",
+                    self.owners.iter().map(|&o| Value::Id(o)).collect(),
+                )
             }),
             (!self.tags_any.is_empty()).then(|| Filter::JsonHasAny("tags", self.tags_any.clone())),
             range("created_at", self.created_from, self.created_to),
-            range("last_contact_at", self.last_contact_from, self.last_contact_to),
+            range(
+                "last_contact_at",
+                self.last_contact_from,
+                self.last_contact_to,
+            ),
         ]
         .into_iter()
         .flatten()

@@ -13,7 +13,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use uuid::Uuid;
 
-pub use model::{Department, Employee, Role, DEPARTMENT, EMPLOYEE, ORG_REVISION, ORG_REVISION_ID, ROLE};
+pub use model::{
+    Department, Employee, Role, DEPARTMENT, EMPLOYEE, ORG_REVISION, ORG_REVISION_ID, ROLE,
+};
 pub use permission::{Op, Permission, Resource};
 
 /// The acting user: who asks for an operation. The host authenticates the person and builds the

@@ -7,7 +7,9 @@ use uuid::Uuid;
 
 use super::Permission;
 use crate::error::Result;
-use crate::store::{json_value, Column, ColumnType as T, Entity, Fields, Index, Kind, OnDelete, Record, Value};
+use crate::store::{
+    json_value, Column, ColumnType as T, Entity, Fields, Index, Kind, OnDelete, Record, Value,
+};
 
 /// A department; departments form a tree through `parent_id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -99,7 +99,10 @@ impl fmt::Display for Permission {
             .iter()
             .find(|(x, _)| *x == self.resource)
             .map_or("?", |(_, n)| n);
-        let o = OPS.iter().find(|(x, _)| *x == self.op).map_or("?", |(_, n)| n);
+        let o = OPS
+            .iter()
+            .find(|(x, _)| *x == self.op)
+            .map_or("?", |(_, n)| n);
         write!(f, "{r}.{o}")
     }
 }

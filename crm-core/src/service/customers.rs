@@ -11,9 +11,8 @@ use crate::catalog;
 use crate::customer::access::{self, decide, visibility_filter};
 use crate::customer::{
     contacts_search_text, settle_primary, CheckedCustomer, Contact, ContactInput, ContactLog,
-    ContactLogInput, Customer, CONTACT_LOG,
-    CustomerInput, CustomerOp, CustomerSearch, CustomerShare, Grantee, Relation, ShareAccess,
-    CONTACT, CUSTOMER, CUSTOMER_SHARE, MAX_CONTACTS, MAX_PAGE,
+    ContactLogInput, Customer, CustomerInput, CustomerOp, CustomerSearch, CustomerShare, Grantee,
+    Relation, ShareAccess, CONTACT, CONTACT_LOG, CUSTOMER, CUSTOMER_SHARE, MAX_CONTACTS, MAX_PAGE,
 };
 use crate::error::{Error, Result};
 use crate::org::{Actor, Op, Resource};
@@ -63,14 +62,25 @@ pub struct SearchPage<T> {
 
 impl Crm {
     async fn shares_of(&self, customer: Uuid) -> Result<Vec<CustomerShare>> {
-        let q = Query::filter(&CUSTOMER_SHARE, Filter::Eq("customer_id", Value::Id(customer)));
+        let q = Query::filter(
+            &CUSTOMER_SHARE,
+            Filter::Eq("customer_id", Value::Id(customer)),
+        );
         let page = self.store.query(&q).await?;
-        page.records.iter().map(CustomerShare::from_record).collect()
+        page.records
+            .iter()
+            .map(CustomerShare::from_record)
+            .collect()
     }
 
     /// Ids of the customers shared with the actor or a department of theirs.
     async fn shared_with(&self, s: &Session) -> Result<Vec<Uuid>> {
-        let depts = s.ctx.department_chain.iter().map(|&d| Value::Id(d)).collect();
+        let depts = s
+            .ctx
+            .department_chain
+            .iter()
+            .map(|&d| Value::Id(d))
+            .collect();
         let q = Query::filter(
             &CUSTOMER_SHARE,
             Filter::Or(vec![
@@ -88,15 +98,24 @@ impl Crm {
     }
 
     async fn load_customer(&self, id: Uuid) -> Result<Versioned<Customer>> {
-        let r = self.store.get(&CUSTOMER, id).await?.ok_or_else(|| Error::NotFound {
-            kind: "customer",
-            id: id.to_string(),
-        })?;
+        let r = self
+            .store
+            .get(&CUSTOMER, id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                kind: "customer",
+                id: id.to_string(),
+            })?;
         Versioned::decode(&r)
     }
 
     /// Loads a customer and checks the operation against the actor's relation to it.
-    async fn guarded(&self, s: &Session, id: Uuid, op: CustomerOp) -> Result<(Versioned<Customer>, Relation)> {
+    async fn guarded(
+        &self,
+        s: &Session,
+        id: Uuid,
+        op: CustomerOp,
+    ) -> Result<(Versioned<Customer>, Relation)> {
         let c = self.load_customer(id).await?;
         let shares = self.shares_of(id).await?;
         let rel = access::relation(&s.ctx, &c.value, &shares);
@@ -107,16 +126,28 @@ impl Crm {
     async fn contacts_of(&self, customer: Uuid) -> Result<Vec<Versioned<Contact>>> {
         let q = Query::filter(&CONTACT, Filter::Eq("customer_id", Value::Id(customer)));
         let page = self.store.query(&q).await?;
-        let mut out: Vec<Versioned<Contact>> =
-            page.records.iter().map(Versioned::decode).collect::<Result<_>>()?;
-        out.sort_by(|a, b| b.value.primary.cmp(&a.value.primary).then(a.value.id.cmp(&b.value.id)));
+        let mut out: Vec<Versioned<Contact>> = page
+            .records
+            .iter()
+            .map(Versioned::decode)
+            .collect::<Result<_>>()?;
+        out.sort_by(|a, b| {
+            b.value
+                .primary
+                .cmp(&a.value.primary)
+                .then(a.value.id.cmp(&b.value.id))
+        });
         Ok(out)
     }
 
     /// Checks option-list fields against the configured lists.
     async fn check_options(&self, input: &CustomerInput) -> Result<()> {
         let fields = [
-            (OptionCategory::CustomerType, "customer_type", &input.customer_type),
+            (
+                OptionCategory::CustomerType,
+                "customer_type",
+                &input.customer_type,
+            ),
             (OptionCategory::CustomerLevel, "level", &input.level),
             (OptionCategory::Industry, "industry", &input.industry),
             (OptionCategory::CustomerSource, "source", &input.source),
@@ -128,7 +159,10 @@ impl Crm {
                 let allowed: Vec<&str> = opts.iter().map(|o| o.value.as_str()).collect();
                 return Err(Error::invalid(
                     field,
-                    format!("{v:?} is not one of the configured values: {}", allowed.join(", ")),
+                    format!(
+                        "{v:?} is not one of the configured values: {}",
+                        allowed.join(", ")
+                    ),
                 ));
             }
         }
@@ -137,7 +171,11 @@ impl Crm {
 
     /// The customer that holds this exact normalised name, if any.
     pub(crate) async fn customer_by_key(&self, key: &str) -> Result<Option<Customer>> {
-        let q = Query::filter(&CUSTOMER, Filter::Eq("name_key", Value::Text(key.to_owned()))).page(0, 1);
+        let q = Query::filter(
+            &CUSTOMER,
+            Filter::Eq("name_key", Value::Text(key.to_owned())),
+        )
+        .page(0, 1);
         let page = self.store.query(&q).await?;
         page.records.first().map(Customer::from_record).transpose()
     }
@@ -153,7 +191,10 @@ impl Crm {
     /// Fills in which record a store-reported duplicate name duplicates.
     async fn explain_duplicate(&self, e: Error, key: &str) -> Error {
         match e {
-            Error::Duplicate { rule: "customer_name_key", .. } => match self.customer_by_key(key).await {
+            Error::Duplicate {
+                rule: "customer_name_key",
+                ..
+            } => match self.customer_by_key(key).await {
                 Ok(Some(c)) => Self::duplicate_error(&c),
                 _ => e,
             },
@@ -164,7 +205,12 @@ impl Crm {
     /// Near duplicates of a new name: names that contain it or that it contains, and customers
     /// with the same credit code. `scan` also looks for longer names containing the new one,
     /// which reads the whole customer table and so is done for interactive creates only.
-    pub(crate) async fn near_duplicates(&self, checked: &CheckedCustomer, exclude: Option<Uuid>, scan: bool) -> Result<Vec<DuplicateWarning>> {
+    pub(crate) async fn near_duplicates(
+        &self,
+        checked: &CheckedCustomer,
+        exclude: Option<Uuid>,
+        scan: bool,
+    ) -> Result<Vec<DuplicateWarning>> {
         let key = checked.name_key();
         let mut found: HashMap<Uuid, DuplicateWarning> = HashMap::new();
         let chars: Vec<char> = key.chars().collect();
@@ -179,13 +225,19 @@ impl Crm {
         }
         let mut filters = vec![];
         if !subs.is_empty() {
-            filters.push(Filter::In("name_key", subs.into_iter().map(Value::Text).collect()));
+            filters.push(Filter::In(
+                "name_key",
+                subs.into_iter().map(Value::Text).collect(),
+            ));
         }
         if scan && chars.len() >= 2 {
             filters.push(Filter::Contains("name_key", key.to_owned()));
         }
         for f in filters {
-            let page = self.store.query(&Query::filter(&CUSTOMER, f).page(0, 20)).await?;
+            let page = self
+                .store
+                .query(&Query::filter(&CUSTOMER, f).page(0, 20))
+                .await?;
             for r in &page.records {
                 let c = Customer::from_record(r)?;
                 if Some(c.id) == exclude || c.name_key == key {
@@ -199,17 +251,24 @@ impl Crm {
             }
         }
         if let Some(code) = checked.credit_code() {
-            let q = Query::filter(&CUSTOMER, Filter::Eq("credit_code", Value::Text(code.to_owned()))).page(0, 20);
+            let q = Query::filter(
+                &CUSTOMER,
+                Filter::Eq("credit_code", Value::Text(code.to_owned())),
+            )
+            .page(0, 20);
             for r in &self.store.query(&q).await?.records {
                 let c = Customer::from_record(r)?;
                 if Some(c.id) == exclude {
                     continue;
                 }
-                found.insert(c.id, DuplicateWarning {
-                    customer_id: c.id,
-                    reason: format!("same credit code {code}"),
-                    name: c.name,
-                });
+                found.insert(
+                    c.id,
+                    DuplicateWarning {
+                        customer_id: c.id,
+                        reason: format!("same credit code {code}"),
+                        name: c.name,
+                    },
+                );
             }
         }
         let mut out: Vec<_> = found.into_values().collect();
@@ -226,17 +285,27 @@ impl Crm {
     /// # Errors
     /// [`Error::PermissionDenied`] without `customer.create`; [`Error::Invalid`] naming the field;
     /// [`Error::Duplicate`] naming the existing customer.
-    pub async fn create_customer(&self, actor: Actor, input: CustomerInput, contacts: Vec<ContactInput>) -> Result<CreatedCustomer> {
+    pub async fn create_customer(
+        &self,
+        actor: Actor,
+        input: CustomerInput,
+        contacts: Vec<ContactInput>,
+    ) -> Result<CreatedCustomer> {
         let action = "customer.create";
         let res = retry!(async {
             let s = self.session(actor).await?;
             if !s.ctx.has(Resource::Customer, Op::Create) {
-                return Err(Error::PermissionDenied(format!("{action}: no role grants customer.create")));
+                return Err(Error::PermissionDenied(format!(
+                    "{action}: no role grants customer.create"
+                )));
             }
             let checked = input.check()?;
             self.check_options(checked.input()).await?;
             if contacts.len() > MAX_CONTACTS {
-                return Err(Error::invalid("contacts", format!("at most {MAX_CONTACTS} contacts")));
+                return Err(Error::invalid(
+                    "contacts",
+                    format!("at most {MAX_CONTACTS} contacts"),
+                ));
             }
             if let Some(existing) = self.customer_by_key(checked.name_key()).await? {
                 return Err(Self::duplicate_error(&existing));
@@ -244,7 +313,8 @@ impl Crm {
             let warnings = self.near_duplicates(&checked, None, true).await?;
             let key = checked.name_key().to_owned();
             let id = self.new_id();
-            let mut customer = checked.into_new(id, s.ctx.employee_id, s.ctx.employee_id, self.now());
+            let mut customer =
+                checked.into_new(id, s.ctx.employee_id, s.ctx.employee_id, self.now());
             let mut made = contacts
                 .iter()
                 .enumerate()
@@ -257,12 +327,21 @@ impl Crm {
             for ct in &made {
                 c.insert(ct.to_record());
             }
-            c.insert(self.audit(s.ctx.employee_id, action, "customer", Some(id), serde_json::json!({
-                "name": customer.name, "contacts": made.len()
-            })));
+            c.insert(self.audit(
+                s.ctx.employee_id,
+                action,
+                "customer",
+                Some(id),
+                serde_json::json!({
+                    "name": customer.name, "contacts": made.len()
+                }),
+            ));
             match self.commit(&s, c).await {
                 Ok(()) => Ok(CreatedCustomer {
-                    customer: Versioned { value: customer, version: 1 },
+                    customer: Versioned {
+                        value: customer,
+                        version: 1,
+                    },
                     contacts: made,
                     warnings,
                 }),
@@ -286,7 +365,9 @@ impl Crm {
         }
         .await;
         match res {
-            Err(e) => Err(self.refuse(actor, CustomerOp::Read.action(), "customer", Some(id), e).await),
+            Err(e) => Err(self
+                .refuse(actor, CustomerOp::Read.action(), "customer", Some(id), e)
+                .await),
             ok => ok,
         }
     }
@@ -297,14 +378,23 @@ impl Crm {
     /// # Errors
     /// [`Error::Conflict`] when the customer changed since `version`; otherwise as
     /// [`Crm::create_customer`].
-    pub async fn update_customer(&self, actor: Actor, id: Uuid, version: u64, input: CustomerInput) -> Result<Versioned<Customer>> {
+    pub async fn update_customer(
+        &self,
+        actor: Actor,
+        id: Uuid,
+        version: u64,
+        input: CustomerInput,
+    ) -> Result<Versioned<Customer>> {
         let action = CustomerOp::Edit.action();
         // No retry here: the caller's version is the read the edit was based on.
         let res = async {
             let s = self.session(actor).await?;
             let (old, _) = self.guarded(&s, id, CustomerOp::Edit).await?;
             if old.version != version {
-                return Err(Error::Conflict(format!("customer {id} is at version {}, not {version}", old.version)));
+                return Err(Error::Conflict(format!(
+                    "customer {id} is at version {}, not {version}",
+                    old.version
+                )));
             }
             let checked = input.check()?;
             self.check_options(checked.input()).await?;
@@ -318,9 +408,18 @@ impl Crm {
             checked.apply_to(&mut new, self.now());
             let mut c = Commit::new();
             c.update(new.to_record(), version);
-            c.insert(self.audit(s.ctx.employee_id, action, "customer", Some(id), audit::diff(&old.value, &new)));
+            c.insert(self.audit(
+                s.ctx.employee_id,
+                action,
+                "customer",
+                Some(id),
+                audit::diff(&old.value, &new),
+            ));
             match self.commit(&s, c).await {
-                Ok(()) => Ok(Versioned { value: new, version: version + 1 }),
+                Ok(()) => Ok(Versioned {
+                    value: new,
+                    version: version + 1,
+                }),
                 Err(e) => Err(self.explain_duplicate(e, &key).await),
             }
         }
@@ -336,7 +435,12 @@ impl Crm {
     ///
     /// # Errors
     /// [`Error::Conflict`] when it changed since `version`; [`Error::PermissionDenied`].
-    pub async fn delete_customer(&self, actor: Actor, id: Uuid, version: u64) -> Result<DeleteOutcome> {
+    pub async fn delete_customer(
+        &self,
+        actor: Actor,
+        id: Uuid,
+        version: u64,
+    ) -> Result<DeleteOutcome> {
         let action = CustomerOp::Delete.action();
         let res = async {
             let s = self.session(actor).await?;
@@ -372,9 +476,15 @@ impl Crm {
                 c.delete(&CUSTOMER, id, version);
                 DeleteOutcome::Deleted
             };
-            c.insert(self.audit(s.ctx.employee_id, action, "customer", Some(id), serde_json::json!({
-                "name": old.value.name, "outcome": outcome
-            })));
+            c.insert(self.audit(
+                s.ctx.employee_id,
+                action,
+                "customer",
+                Some(id),
+                serde_json::json!({
+                    "name": old.value.name, "outcome": outcome
+                }),
+            ));
             self.commit(&s, c).await?;
             Ok(outcome)
         }
@@ -415,20 +525,30 @@ impl Crm {
     ///
     /// # Errors
     /// [`Error::PermissionDenied`] without `customer.view`.
-    pub async fn search_customers(&self, actor: Actor, search: &CustomerSearch) -> Result<SearchPage<Customer>> {
+    pub async fn search_customers(
+        &self,
+        actor: Actor,
+        search: &CustomerSearch,
+    ) -> Result<SearchPage<Customer>> {
         let res = async {
             let s = self.session(actor).await?;
             Self::check_search(&s, CustomerOp::Search)?;
             let q = self.search_query(&s, search).await?;
             let page = self.store.query(&q).await?;
             Ok(SearchPage {
-                items: page.records.iter().map(Customer::from_record).collect::<Result<_>>()?,
+                items: page
+                    .records
+                    .iter()
+                    .map(Customer::from_record)
+                    .collect::<Result<_>>()?,
                 total: page.total.unwrap_or(0),
             })
         }
         .await;
         match res {
-            Err(e) => Err(self.refuse(actor, CustomerOp::Search.action(), "customer", None, e).await),
+            Err(e) => Err(self
+                .refuse(actor, CustomerOp::Search.action(), "customer", None, e)
+                .await),
             ok => ok,
         }
     }
@@ -438,7 +558,11 @@ impl Crm {
     /// # Errors
     /// As [`Crm::search_customers`].
     pub async fn count_customers(&self, actor: Actor, search: &CustomerSearch) -> Result<u64> {
-        let s = CustomerSearch { offset: 0, limit: 0, ..search.clone() };
+        let s = CustomerSearch {
+            offset: 0,
+            limit: 0,
+            ..search.clone()
+        };
         Ok(self.search_customers(actor, &s).await?.total)
     }
 
@@ -496,15 +620,28 @@ impl Crm {
     ///
     /// # Errors
     /// [`Error::PermissionDenied`] when the customer is not visible; [`Error::NotFound`].
-    pub async fn contacts(&self, actor: Actor, customer_id: Uuid) -> Result<Vec<Versioned<Contact>>> {
+    pub async fn contacts(
+        &self,
+        actor: Actor,
+        customer_id: Uuid,
+    ) -> Result<Vec<Versioned<Contact>>> {
         let res = async {
             let s = self.session(actor).await?;
-            self.guarded(&s, customer_id, CustomerOp::ReadContacts).await?;
+            self.guarded(&s, customer_id, CustomerOp::ReadContacts)
+                .await?;
             self.contacts_of(customer_id).await
         }
         .await;
         match res {
-            Err(e) => Err(self.refuse(actor, CustomerOp::ReadContacts.action(), "customer", Some(customer_id), e).await),
+            Err(e) => Err(self
+                .refuse(
+                    actor,
+                    CustomerOp::ReadContacts.action(),
+                    "customer",
+                    Some(customer_id),
+                    e,
+                )
+                .await),
             ok => ok,
         }
     }
@@ -512,21 +649,33 @@ impl Crm {
     /// Adds, replaces (`Some(id)`, read at `version`) or removes (`input: None`) one contact.
     /// The customer's contact search text and the single-primary rule are kept in the same
     /// commit.
-    async fn change_contact(&self, actor: Actor, customer_id: Uuid, target: Option<(Uuid, u64)>, input: Option<ContactInput>) -> Result<Option<Contact>> {
+    async fn change_contact(
+        &self,
+        actor: Actor,
+        customer_id: Uuid,
+        target: Option<(Uuid, u64)>,
+        input: Option<ContactInput>,
+    ) -> Result<Option<Contact>> {
         let action = CustomerOp::EditContacts.action();
         let res = retry!(async {
             let s = self.session(actor).await?;
-            let (cust, _) = self.guarded(&s, customer_id, CustomerOp::EditContacts).await?;
+            let (cust, _) = self
+                .guarded(&s, customer_id, CustomerOp::EditContacts)
+                .await?;
             let existing = self.contacts_of(customer_id).await?;
             let mut contacts: Vec<Contact> = existing.iter().map(|v| v.value.clone()).collect();
-            let versions: HashMap<Uuid, u64> = existing.iter().map(|v| (v.value.id, v.version)).collect();
+            let versions: HashMap<Uuid, u64> =
+                existing.iter().map(|v| (v.value.id, v.version)).collect();
             let mut c = Commit::new();
             let mut result = None;
             let mut detail = serde_json::json!({});
             match (target, &input) {
                 (None, Some(inp)) => {
                     if contacts.len() >= MAX_CONTACTS {
-                        return Err(Error::invalid("contacts", format!("at most {MAX_CONTACTS} contacts")));
+                        return Err(Error::invalid(
+                            "contacts",
+                            format!("at most {MAX_CONTACTS} contacts"),
+                        ));
                     }
                     let ct = inp.check("", self.new_id(), customer_id)?;
                     detail = serde_json::json!({"added": ct.name});
@@ -534,9 +683,16 @@ impl Crm {
                     result = Some(ct);
                 }
                 (Some((cid, v)), inp) => {
-                    let pos = contacts.iter().position(|x| x.id == cid).ok_or_else(|| Error::NotFound { kind: "contact", id: cid.to_string() })?;
+                    let pos = contacts.iter().position(|x| x.id == cid).ok_or_else(|| {
+                        Error::NotFound {
+                            kind: "contact",
+                            id: cid.to_string(),
+                        }
+                    })?;
                     if versions.get(&cid) != Some(&v) {
-                        return Err(Error::Conflict(format!("contact {cid} changed since version {v}")));
+                        return Err(Error::Conflict(format!(
+                            "contact {cid} changed since version {v}"
+                        )));
                     }
                     match inp {
                         Some(inp) => {
@@ -562,7 +718,10 @@ impl Crm {
                         c.insert(ct.to_record());
                     }
                     Some(&v) => {
-                        let was = existing.iter().find(|x| x.value.id == ct.id).map(|x| &x.value);
+                        let was = existing
+                            .iter()
+                            .find(|x| x.value.id == ct.id)
+                            .map(|x| &x.value);
                         if was != Some(ct) {
                             c.update(ct.to_record(), v);
                         }
@@ -575,12 +734,20 @@ impl Crm {
             // Updating the customer also serialises concurrent contact edits of one customer,
             // which keeps exactly one primary contact.
             c.update(new_cust.to_record(), cust.version);
-            c.insert(self.audit(s.ctx.employee_id, action, "customer", Some(customer_id), detail));
+            c.insert(self.audit(
+                s.ctx.employee_id,
+                action,
+                "customer",
+                Some(customer_id),
+                detail,
+            ));
             self.commit(&s, c).await?;
             Ok(result.map(|r| contacts.into_iter().find(|x| x.id == r.id).unwrap_or(r)))
         });
         match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", Some(customer_id), e).await),
+            Err(e) => Err(self
+                .refuse(actor, action, "customer", Some(customer_id), e)
+                .await),
             ok => ok,
         }
     }
@@ -589,7 +756,12 @@ impl Crm {
     ///
     /// # Errors
     /// [`Error::Invalid`] naming the field; [`Error::PermissionDenied`].
-    pub async fn add_contact(&self, actor: Actor, customer_id: Uuid, input: ContactInput) -> Result<Contact> {
+    pub async fn add_contact(
+        &self,
+        actor: Actor,
+        customer_id: Uuid,
+        input: ContactInput,
+    ) -> Result<Contact> {
         self.change_contact(actor, customer_id, None, Some(input))
             .await?
             .ok_or_else(|| Error::backend_msg("contact not returned"))
@@ -599,7 +771,14 @@ impl Crm {
     ///
     /// # Errors
     /// [`Error::Conflict`] when it changed since; otherwise as [`Crm::add_contact`].
-    pub async fn update_contact(&self, actor: Actor, customer_id: Uuid, contact_id: Uuid, version: u64, input: ContactInput) -> Result<Contact> {
+    pub async fn update_contact(
+        &self,
+        actor: Actor,
+        customer_id: Uuid,
+        contact_id: Uuid,
+        version: u64,
+        input: ContactInput,
+    ) -> Result<Contact> {
         self.change_contact(actor, customer_id, Some((contact_id, version)), Some(input))
             .await?
             .ok_or_else(|| Error::backend_msg("contact not returned"))
@@ -609,18 +788,33 @@ impl Crm {
     ///
     /// # Errors
     /// [`Error::Conflict`] when it changed since; [`Error::PermissionDenied`].
-    pub async fn remove_contact(&self, actor: Actor, customer_id: Uuid, contact_id: Uuid, version: u64) -> Result<()> {
-        self.change_contact(actor, customer_id, Some((contact_id, version)), None).await.map(|_| ())
+    pub async fn remove_contact(
+        &self,
+        actor: Actor,
+        customer_id: Uuid,
+        contact_id: Uuid,
+        version: u64,
+    ) -> Result<()> {
+        self.change_contact(actor, customer_id, Some((contact_id, version)), None)
+            .await
+            .map(|_| ())
     }
 
     /// Loads customers for a batch operation and checks `op` on every one: the batch is refused
     /// whole if any one is not allowed, so it never half-happens.
-    async fn batch_guard(&self, s: &Session, ids: &[Uuid], op: CustomerOp) -> Result<Vec<Versioned<Customer>>> {
+    async fn batch_guard(
+        &self,
+        s: &Session,
+        ids: &[Uuid],
+        op: CustomerOp,
+    ) -> Result<Vec<Versioned<Customer>>> {
         let mut out = Vec::with_capacity(ids.len());
         let unique: BTreeSet<Uuid> = ids.iter().copied().collect();
         for id in unique {
             let (c, _) = self.guarded(s, id, op).await.map_err(|e| match e {
-                Error::PermissionDenied(m) => Error::PermissionDenied(format!("customer {id}: {m}")),
+                Error::PermissionDenied(m) => {
+                    Error::PermissionDenied(format!("customer {id}: {m}"))
+                }
                 e => e,
             })?;
             out.push(c);
@@ -634,19 +828,35 @@ impl Crm {
     /// # Errors
     /// [`Error::PermissionDenied`] when any customer may not be shared by the actor;
     /// [`Error::Invalid`] for an unknown grantee.
-    pub async fn share_customers(&self, actor: Actor, ids: &[Uuid], grantee: Grantee, share_access: ShareAccess) -> Result<usize> {
+    pub async fn share_customers(
+        &self,
+        actor: Actor,
+        ids: &[Uuid],
+        grantee: Grantee,
+        share_access: ShareAccess,
+    ) -> Result<usize> {
         let action = CustomerOp::Share.action();
         let res = retry!(async {
             let s = self.session(actor).await?;
             match grantee {
-                Grantee::Employee(e) if s.org.employee(e).is_none() => return Err(Error::invalid("grantee", "no such employee")),
-                Grantee::Department(d) if s.org.department(d).is_none() => return Err(Error::invalid("grantee", "no such department")),
+                Grantee::Employee(e) if s.org.employee(e).is_none() => {
+                    return Err(Error::invalid("grantee", "no such employee"))
+                }
+                Grantee::Department(d) if s.org.department(d).is_none() => {
+                    return Err(Error::invalid("grantee", "no such department"))
+                }
                 _ => {}
             }
             let customers = self.batch_guard(&s, ids, CustomerOp::Share).await?;
             let mut c = Commit::new();
             for cust in &customers {
-                let found = self.store.query(&Query::filter(&CUSTOMER_SHARE, Filter::Eq("customer_id", Value::Id(cust.value.id)))).await?;
+                let found = self
+                    .store
+                    .query(&Query::filter(
+                        &CUSTOMER_SHARE,
+                        Filter::Eq("customer_id", Value::Id(cust.value.id)),
+                    ))
+                    .await?;
                 let mut same = None;
                 for rec in &found.records {
                     let sh = CustomerShare::from_record(rec)?;
@@ -665,9 +875,15 @@ impl Crm {
                     None => c.insert(share.to_record()),
                 };
                 c.assert_version(&CUSTOMER, cust.value.id, cust.version);
-                c.insert(self.audit(s.ctx.employee_id, action, "customer", Some(cust.value.id), serde_json::json!({
-                    "grantee": grantee, "access": share_access
-                })));
+                c.insert(self.audit(
+                    s.ctx.employee_id,
+                    action,
+                    "customer",
+                    Some(cust.value.id),
+                    serde_json::json!({
+                        "grantee": grantee, "access": share_access
+                    }),
+                ));
             }
             self.commit(&s, c).await?;
             Ok(customers.len())
@@ -682,7 +898,12 @@ impl Crm {
     ///
     /// # Errors
     /// As [`Crm::share_customers`].
-    pub async fn unshare_customers(&self, actor: Actor, ids: &[Uuid], grantee: Grantee) -> Result<usize> {
+    pub async fn unshare_customers(
+        &self,
+        actor: Actor,
+        ids: &[Uuid],
+        grantee: Grantee,
+    ) -> Result<usize> {
         let action = "customer.unshare";
         let res = retry!(async {
             let s = self.session(actor).await?;
@@ -690,11 +911,23 @@ impl Crm {
             let mut c = Commit::new();
             let mut n = 0;
             for cust in &customers {
-                let found = self.store.query(&Query::filter(&CUSTOMER_SHARE, Filter::Eq("customer_id", Value::Id(cust.value.id)))).await?;
+                let found = self
+                    .store
+                    .query(&Query::filter(
+                        &CUSTOMER_SHARE,
+                        Filter::Eq("customer_id", Value::Id(cust.value.id)),
+                    ))
+                    .await?;
                 for rec in &found.records {
                     if CustomerShare::from_record(rec)?.grantee == grantee {
                         c.delete(&CUSTOMER_SHARE, rec.id, rec.version);
-                        c.insert(self.audit(s.ctx.employee_id, action, "customer", Some(cust.value.id), serde_json::json!({"grantee": grantee})));
+                        c.insert(self.audit(
+                            s.ctx.employee_id,
+                            action,
+                            "customer",
+                            Some(cust.value.id),
+                            serde_json::json!({"grantee": grantee}),
+                        ));
                         n += 1;
                     }
                 }
@@ -714,7 +947,12 @@ impl Crm {
     ///
     /// # Errors
     /// [`Error::PermissionDenied`]; [`Error::Invalid`] for an unknown or inactive new owner.
-    pub async fn assign_customers(&self, actor: Actor, ids: &[Uuid], new_owner: Uuid) -> Result<usize> {
+    pub async fn assign_customers(
+        &self,
+        actor: Actor,
+        ids: &[Uuid],
+        new_owner: Uuid,
+    ) -> Result<usize> {
         let action = CustomerOp::Assign.action();
         let res = retry!(async {
             let s = self.session(actor).await?;
@@ -730,9 +968,15 @@ impl Crm {
                 new.owner_id = new_owner;
                 new.updated_at = now;
                 c.update(new.to_record(), cust.version);
-                c.insert(self.audit(s.ctx.employee_id, action, "customer", Some(new.id), serde_json::json!({
-                    "owner_id": [cust.value.owner_id, new_owner]
-                })));
+                c.insert(self.audit(
+                    s.ctx.employee_id,
+                    action,
+                    "customer",
+                    Some(new.id),
+                    serde_json::json!({
+                        "owner_id": [cust.value.owner_id, new_owner]
+                    }),
+                ));
             }
             let n = c.len() / 2;
             self.commit(&s, c).await?;
@@ -756,7 +1000,9 @@ impl Crm {
         let res = retry!(async {
             let s = self.session(actor).await?;
             if !s.ctx.has(Resource::Customer, Op::Transfer) {
-                return Err(Error::PermissionDenied(format!("{action}: no role grants customer.transfer")));
+                return Err(Error::PermissionDenied(format!(
+                    "{action}: no role grants customer.transfer"
+                )));
             }
             if !(s.ctx.admin || (s.ctx.oversees(from) && s.ctx.oversees(to))) {
                 return Err(Error::PermissionDenied(format!(
@@ -767,7 +1013,13 @@ impl Crm {
                 return Err(Error::invalid("from", "no such employee"));
             }
             check_new_owner(&s, to)?;
-            let page = self.store.query(&Query::filter(&CUSTOMER, Filter::Eq("owner_id", Value::Id(from)))).await?;
+            let page = self
+                .store
+                .query(&Query::filter(
+                    &CUSTOMER,
+                    Filter::Eq("owner_id", Value::Id(from)),
+                ))
+                .await?;
             let mut c = Commit::new();
             let now = self.now();
             for r in &page.records {
@@ -775,9 +1027,15 @@ impl Crm {
                 cust.owner_id = to;
                 cust.updated_at = now;
                 c.update(cust.to_record(), r.version);
-                c.insert(self.audit(s.ctx.employee_id, action, "customer", Some(cust.id), serde_json::json!({
-                    "owner_id": [from, to]
-                })));
+                c.insert(self.audit(
+                    s.ctx.employee_id,
+                    action,
+                    "customer",
+                    Some(cust.id),
+                    serde_json::json!({
+                        "owner_id": [from, to]
+                    }),
+                ));
             }
             self.commit(&s, c).await?;
             Ok(page.records.len())
@@ -795,16 +1053,28 @@ impl Crm {
     /// [`Error::PermissionDenied`] without `contact_log.create` or without edit rights on the
     /// customer; [`Error::Invalid`] naming the field (a contact person of another customer, a
     /// time in the future).
-    pub async fn log_contact(&self, actor: Actor, customer_id: Uuid, input: ContactLogInput) -> Result<ContactLog> {
+    pub async fn log_contact(
+        &self,
+        actor: Actor,
+        customer_id: Uuid,
+        input: ContactLogInput,
+    ) -> Result<ContactLog> {
         let action = CustomerOp::LogContact.action();
         let res = retry!(async {
             let s = self.session(actor).await?;
-            let (cust, _) = self.guarded(&s, customer_id, CustomerOp::LogContact).await?;
+            let (cust, _) = self
+                .guarded(&s, customer_id, CustomerOp::LogContact)
+                .await?;
             let log = input.check(self.new_id(), customer_id, s.ctx.employee_id, self.now())?;
             if let Some(cid) = log.contact_id {
                 let ct = self.store.get(&CONTACT, cid).await?;
-                if !ct.is_some_and(|r| r.get("customer_id").ok() == Some(&Value::Id(customer_id))) {
-                    return Err(Error::invalid("contact_id", "not a contact of this customer"));
+                let belongs =
+                    ct.is_some_and(|r| r.get("customer_id").ok() == Some(&Value::Id(customer_id)));
+                if !belongs {
+                    return Err(Error::invalid(
+                        "contact_id",
+                        "not a contact of this customer",
+                    ));
                 }
             }
             let mut c = Commit::new();
@@ -816,14 +1086,22 @@ impl Crm {
             } else {
                 c.assert_version(&CUSTOMER, customer_id, cust.version);
             }
-            c.insert(self.audit(s.ctx.employee_id, action, "customer", Some(customer_id), serde_json::json!({
-                "contact_log": log.id, "channel": log.channel
-            })));
+            c.insert(self.audit(
+                s.ctx.employee_id,
+                action,
+                "customer",
+                Some(customer_id),
+                serde_json::json!({
+                    "contact_log": log.id, "channel": log.channel
+                }),
+            ));
             self.commit(&s, c).await?;
             Ok(log)
         });
         match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", Some(customer_id), e).await),
+            Err(e) => Err(self
+                .refuse(actor, action, "customer", Some(customer_id), e)
+                .await),
             ok => ok,
         }
     }
@@ -836,15 +1114,21 @@ impl Crm {
         let action = CustomerOp::ReadContactLogs.action();
         let res = async {
             let s = self.session(actor).await?;
-            self.guarded(&s, customer_id, CustomerOp::ReadContactLogs).await?;
-            let q = Query::filter(&CONTACT_LOG, Filter::Eq("customer_id", Value::Id(customer_id)))
-                .order_by(vec![Order::desc("at")]);
+            self.guarded(&s, customer_id, CustomerOp::ReadContactLogs)
+                .await?;
+            let q = Query::filter(
+                &CONTACT_LOG,
+                Filter::Eq("customer_id", Value::Id(customer_id)),
+            )
+            .order_by(vec![Order::desc("at")]);
             let page = self.store.query(&q).await?;
             page.records.iter().map(ContactLog::from_record).collect()
         }
         .await;
         match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", Some(customer_id), e).await),
+            Err(e) => Err(self
+                .refuse(actor, action, "customer", Some(customer_id), e)
+                .await),
             ok => ok,
         }
     }
@@ -858,14 +1142,19 @@ impl Crm {
         let res = async {
             let s = self.session(actor).await?;
             self.guarded(&s, customer_id, CustomerOp::ReadAudit).await?;
-            let q = Query::filter(&AUDIT_ENTRY, Filter::Eq("record_id", Value::Id(customer_id)))
-                .order_by(vec![Order::asc("at")]);
+            let q = Query::filter(
+                &AUDIT_ENTRY,
+                Filter::Eq("record_id", Value::Id(customer_id)),
+            )
+            .order_by(vec![Order::asc("at")]);
             let page = self.store.query(&q).await?;
             page.records.iter().map(AuditEntry::from_record).collect()
         }
         .await;
         match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", Some(customer_id), e).await),
+            Err(e) => Err(self
+                .refuse(actor, action, "customer", Some(customer_id), e)
+                .await),
             ok => ok,
         }
     }
@@ -875,12 +1164,20 @@ impl Crm {
     ///
     /// # Errors
     /// [`Error::PermissionDenied`].
-    pub async fn audit_by_employee(&self, actor: Actor, employee_id: Uuid) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_by_employee(
+        &self,
+        actor: Actor,
+        employee_id: Uuid,
+    ) -> Result<Vec<AuditEntry>> {
         let action = "audit.read_by_employee";
         let res = async {
             let s = self.session(actor).await?;
-            if !s.ctx.has(Resource::Audit, Op::View) || !(s.ctx.admin || s.ctx.oversees(employee_id)) {
-                return Err(Error::PermissionDenied(format!("{action}: not allowed for this employee")));
+            if !s.ctx.has(Resource::Audit, Op::View)
+                || !(s.ctx.admin || s.ctx.oversees(employee_id))
+            {
+                return Err(Error::PermissionDenied(format!(
+                    "{action}: not allowed for this employee"
+                )));
             }
             let q = Query::filter(&AUDIT_ENTRY, Filter::Eq("actor_id", Value::Id(employee_id)))
                 .order_by(vec![Order::asc("at")]);
@@ -889,16 +1186,24 @@ impl Crm {
         }
         .await;
         match res {
-            Err(e) => Err(self.refuse(actor, action, "employee", Some(employee_id), e).await),
+            Err(e) => Err(self
+                .refuse(actor, action, "employee", Some(employee_id), e)
+                .await),
             ok => ok,
         }
     }
 }
 
 fn check_new_owner(s: &Session, owner: Uuid) -> Result<()> {
-    let e = s.org.employee(owner).ok_or_else(|| Error::invalid("owner_id", "no such employee"))?;
+    let e = s
+        .org
+        .employee(owner)
+        .ok_or_else(|| Error::invalid("owner_id", "no such employee"))?;
     if !e.active {
-        return Err(Error::invalid("owner_id", format!("{} is not active", e.name)));
+        return Err(Error::invalid(
+            "owner_id",
+            format!("{} is not active", e.name),
+        ));
     }
     if !s.ctx.admin && !s.ctx.oversees(owner) {
         return Err(Error::PermissionDenied(format!(

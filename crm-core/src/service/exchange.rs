@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::{retry, Crm, Session};
 use crate::customer::columns::{self, CustomerField, RowInput};
 use crate::customer::{
-    contacts_search_text, settle_primary, CheckedCustomer, Contact, Customer, CustomerOp, CustomerSearch,
-    CUSTOMER, MAX_CONTACTS,
+    contacts_search_text, settle_primary, CheckedCustomer, Contact, Customer, CustomerOp,
+    CustomerSearch, CUSTOMER, MAX_CONTACTS,
 };
 use crate::error::{Error, Result};
 use crate::org::{Actor, Op, Resource};
@@ -166,7 +166,11 @@ impl Crm {
     }
 
     /// Parses and checks one row (everything that needs no store access).
-    fn check_row(s: &Session, m: &ResolvedMapping<CustomerField>, row: &crate::table::TableRow) -> Result<(RowInput, CheckedCustomer, Uuid)> {
+    fn check_row(
+        s: &Session,
+        m: &ResolvedMapping<CustomerField>,
+        row: &crate::table::TableRow,
+    ) -> Result<(RowInput, CheckedCustomer, Uuid)> {
         let input = columns::read_row(m, row)?;
         let checked = input.customer.check()?;
         if input.contacts.len() > MAX_CONTACTS {
@@ -182,12 +186,17 @@ impl Crm {
                     .org
                     .employee_by_code(code)
                     .or_else(|| s.org.employee_by_name(code))
-                    .ok_or_else(|| Error::invalid("owner", format!("no employee with code {code:?}")))?;
+                    .ok_or_else(|| {
+                        Error::invalid("owner", format!("no employee with code {code:?}"))
+                    })?;
                 if !e.active {
                     return Err(Error::invalid("owner", format!("{} is not active", e.name)));
                 }
                 if !s.ctx.admin && !s.ctx.oversees(e.id) {
-                    return Err(Error::invalid("owner", format!("{} is not you or below you in the reporting line", e.name)));
+                    return Err(Error::invalid(
+                        "owner",
+                        format!("{} is not you or below you in the reporting line", e.name),
+                    ));
                 }
                 e.id
             }
@@ -200,7 +209,10 @@ impl Crm {
         if keys.is_empty() {
             return Ok(HashMap::new());
         }
-        let q = Query::filter(&CUSTOMER, Filter::In("name_key", keys.into_iter().map(Value::Text).collect()));
+        let q = Query::filter(
+            &CUSTOMER,
+            Filter::In("name_key", keys.into_iter().map(Value::Text).collect()),
+        );
         let page = self.store.query(&q).await?;
         page.records
             .iter()
@@ -213,11 +225,18 @@ impl Crm {
         if codes.is_empty() {
             return Ok(HashMap::new());
         }
-        let q = Query::filter(&CUSTOMER, Filter::In("credit_code", codes.into_iter().map(Value::Text).collect()));
+        let q = Query::filter(
+            &CUSTOMER,
+            Filter::In("credit_code", codes.into_iter().map(Value::Text).collect()),
+        );
         let page = self.store.query(&q).await?;
         page.records
             .iter()
-            .filter_map(|r| Customer::from_record(r).map(|c| c.credit_code.map(|k| (k, c.name))).transpose())
+            .filter_map(|r| {
+                Customer::from_record(r)
+                    .map(|c| c.credit_code.map(|k| (k, c.name)))
+                    .transpose()
+            })
             .collect()
     }
 
@@ -253,9 +272,12 @@ impl Crm {
             let mut seen_codes: HashMap<String, u64> = HashMap::new();
             let mut refused: std::collections::HashSet<u64> = std::collections::HashSet::new();
             let mut reader = open()?;
-            let mapping = options.mapping.resolve(reader.headers(), &[CustomerField::Name])?;
+            let mapping = options
+                .mapping
+                .resolve(reader.headers(), &[CustomerField::Name])?;
             report.ignored_columns = mapping.unmapped().to_vec();
-            let mut batch: Vec<(u64, String, Option<CheckedCustomer>, Option<RowResult>)> = Vec::new();
+            let mut batch: Vec<(u64, String, Option<CheckedCustomer>, Option<RowResult>)> =
+                Vec::new();
             loop {
                 let next = reader.next();
                 let done = next.is_none();
@@ -265,23 +287,57 @@ impl Crm {
                         Err(e) => {
                             let line = report.rows + 1;
                             let (field, reason) = invalid_parts(e);
-                            batch.push((line, String::new(), None, Some(RowResult { line, name: String::new(), outcome: RowOutcome::Invalid { field, reason }, warnings: vec![] })));
+                            batch.push((
+                                line,
+                                String::new(),
+                                None,
+                                Some(RowResult {
+                                    line,
+                                    name: String::new(),
+                                    outcome: RowOutcome::Invalid { field, reason },
+                                    warnings: vec![],
+                                }),
+                            ));
                         }
                         Ok(row) => {
-                            let name = mapping.get(&row, CustomerField::Name).unwrap_or_default().to_owned();
+                            let name = mapping
+                                .get(&row, CustomerField::Name)
+                                .unwrap_or_default()
+                                .to_owned();
                             match Self::check_row(&s, &mapping, &row) {
-                                Ok((_, checked, _)) => batch.push((row.line, name, Some(checked), None)),
+                                Ok((_, checked, _)) => {
+                                    batch.push((row.line, name, Some(checked), None))
+                                }
                                 Err(e) => {
                                     let (field, reason) = invalid_parts(e);
-                                    batch.push((row.line, name.clone(), None, Some(RowResult { line: row.line, name, outcome: RowOutcome::Invalid { field, reason }, warnings: vec![] })));
+                                    batch.push((
+                                        row.line,
+                                        name.clone(),
+                                        None,
+                                        Some(RowResult {
+                                            line: row.line,
+                                            name,
+                                            outcome: RowOutcome::Invalid { field, reason },
+                                            warnings: vec![],
+                                        }),
+                                    ));
                                 }
                             }
                         }
                     }
                 }
                 if batch.len() >= batch_size || (done && !batch.is_empty()) {
-                    let keys = batch.iter().filter_map(|b| b.2.as_ref().map(|c| c.name_key().to_owned())).collect();
-                    let codes = batch.iter().filter_map(|b| b.2.as_ref().and_then(|c| c.credit_code().map(str::to_owned))).collect();
+                    let keys = batch
+                        .iter()
+                        .filter_map(|b| b.2.as_ref().map(|c| c.name_key().to_owned()))
+                        .collect();
+                    let codes = batch
+                        .iter()
+                        .filter_map(|b| {
+                            b.2.as_ref()
+                                .and_then(|c| c.credit_code().map(str::to_owned))
+                        })
+                        .collect();
                     let stored = self.stored_keys(keys).await?;
                     let stored_codes = self.stored_codes(codes).await?;
                     for (line, name, checked, result) in batch.drain(..) {
@@ -289,7 +345,10 @@ impl Crm {
                         if let Some(c) = checked {
                             let key = c.name_key().to_owned();
                             let outcome = if let Some((id, n)) = stored.get(&key) {
-                                RowOutcome::Duplicate(DuplicateOf::Stored { id: *id, name: n.clone() })
+                                RowOutcome::Duplicate(DuplicateOf::Stored {
+                                    id: *id,
+                                    name: n.clone(),
+                                })
                             } else if let Some(&first) = seen.get(&key) {
                                 RowOutcome::Duplicate(DuplicateOf::EarlierRow { line: first })
                             } else {
@@ -299,15 +358,23 @@ impl Crm {
                             let mut warnings = Vec::new();
                             if let Some(code) = c.credit_code() {
                                 if let Some(n) = stored_codes.get(code) {
-                                    warnings.push(format!("credit code {code} is also held by {n}"));
+                                    warnings
+                                        .push(format!("credit code {code} is also held by {n}"));
                                 } else if let Some(l) = seen_codes.get(code) {
                                     warnings.push(format!("credit code {code} also on line {l}"));
                                 } else {
                                     seen_codes.insert(code.to_owned(), line);
                                 }
                             }
-                            if !matches!(outcome, RowOutcome::Created { .. }) || !warnings.is_empty() {
-                                result = Some(RowResult { line, name, outcome, warnings });
+                            if !matches!(outcome, RowOutcome::Created { .. })
+                                || !warnings.is_empty()
+                            {
+                                result = Some(RowResult {
+                                    line,
+                                    name,
+                                    outcome,
+                                    warnings,
+                                });
                             }
                         }
                         match result {
@@ -331,7 +398,10 @@ impl Crm {
                             }
                         }
                     }
-                    progress(ImportProgress { phase: ImportPhase::Checking, rows_done: report.rows });
+                    progress(ImportProgress {
+                        phase: ImportPhase::Checking,
+                        rows_done: report.rows,
+                    });
                 }
                 if done {
                     break;
@@ -339,8 +409,14 @@ impl Crm {
             }
             drop(seen);
             drop(seen_codes);
-            if options.dry_run || report.created == 0 || (options.mode == ImportMode::AllOrNothing && !refused.is_empty()) {
-                if !options.dry_run && options.mode == ImportMode::AllOrNothing && !refused.is_empty() {
+            if options.dry_run
+                || report.created == 0
+                || (options.mode == ImportMode::AllOrNothing && !refused.is_empty())
+            {
+                if !options.dry_run
+                    && options.mode == ImportMode::AllOrNothing
+                    && !refused.is_empty()
+                {
                     report.created = 0;
                 }
                 return Ok(report);
@@ -348,7 +424,9 @@ impl Crm {
 
             // Pass 2: write the rows that passed, batch by batch.
             let mut reader = open()?;
-            let mapping = options.mapping.resolve(reader.headers(), &[CustomerField::Name])?;
+            let mapping = options
+                .mapping
+                .resolve(reader.headers(), &[CustomerField::Name])?;
             let mut pending: Vec<Pending> = Vec::with_capacity(batch_size);
             let mut done_rows = 0u64;
             loop {
@@ -358,7 +436,13 @@ impl Crm {
                     done_rows += 1;
                     if !refused.contains(&row.line) {
                         let (input, checked, owner) = Self::check_row(&s, &mapping, &row)?;
-                        pending.push(Pending { line: row.line, name: input.customer.name.clone(), checked, contacts: input.contacts, owner });
+                        pending.push(Pending {
+                            line: row.line,
+                            name: input.customer.name.clone(),
+                            checked,
+                            contacts: input.contacts,
+                            owner,
+                        });
                     }
                 } else if !done {
                     done_rows += 1;
@@ -366,7 +450,10 @@ impl Crm {
                 if pending.len() >= batch_size || (done && !pending.is_empty()) {
                     self.write_import_batch(actor, &mut pending).await?;
                     report.written = true;
-                    progress(ImportProgress { phase: ImportPhase::Writing, rows_done: done_rows });
+                    progress(ImportProgress {
+                        phase: ImportPhase::Writing,
+                        rows_done: done_rows,
+                    });
                 }
                 if done {
                     break;
@@ -390,7 +477,10 @@ impl Crm {
             let mut c = Commit::new();
             for p in &rows {
                 let id = self.new_id();
-                let mut customer = p.checked.clone().into_new(id, p.owner, s.ctx.employee_id, now);
+                let mut customer = p
+                    .checked
+                    .clone()
+                    .into_new(id, p.owner, s.ctx.employee_id, now);
                 let mut contacts: Vec<Contact> = p
                     .contacts
                     .iter()
@@ -402,9 +492,15 @@ impl Crm {
                 for ct in &contacts {
                     c.insert(ct.to_record());
                 }
-                c.insert(self.audit(s.ctx.employee_id, "customer.import", "customer", Some(id), serde_json::json!({
-                    "name": p.name, "line": p.line
-                })));
+                c.insert(self.audit(
+                    s.ctx.employee_id,
+                    "customer.import",
+                    "customer",
+                    Some(id),
+                    serde_json::json!({
+                        "name": p.name, "line": p.line
+                    }),
+                ));
             }
             self.commit(&s, c).await
         })
@@ -418,7 +514,12 @@ impl Crm {
     /// # Errors
     /// [`Error::PermissionDenied`] without `customer.export`; [`Error::Backend`] when writing
     /// fails.
-    pub async fn export_customers_csv<W: Write>(&self, actor: Actor, search: &CustomerSearch, out: W) -> Result<u64> {
+    pub async fn export_customers_csv<W: Write>(
+        &self,
+        actor: Actor,
+        search: &CustomerSearch,
+        out: W,
+    ) -> Result<u64> {
         let mut w = SafeCsvWriter::new(out, true)?;
         let header = columns::export_header();
         let width = header.len();
@@ -426,17 +527,34 @@ impl Crm {
         let org = self.org().await?;
         let n = self
             .for_each_visible(actor, CustomerOp::Export, search, |c, contacts| {
-                let owner = org.employee(c.owner_id).map(|e| e.code.clone()).unwrap_or_default();
+                let owner = org
+                    .employee(c.owner_id)
+                    .map(|e| e.code.clone())
+                    .unwrap_or_default();
                 let tags = c.tags.iter().cloned().collect::<Vec<_>>().join("、");
                 let mut row = vec![
-                    c.name, c.short_name.unwrap_or_default(), c.customer_type.unwrap_or_default(),
-                    c.level.unwrap_or_default(), c.industry.unwrap_or_default(), c.province.unwrap_or_default(),
-                    c.city.unwrap_or_default(), c.source.unwrap_or_default(), c.address.unwrap_or_default(),
-                    c.phone.unwrap_or_default(), c.website.unwrap_or_default(), c.credit_code.unwrap_or_default(),
-                    c.bank_name.unwrap_or_default(), c.bank_account.unwrap_or_default(),
-                    c.credit_limit.map(|d| d.to_string()).unwrap_or_default(), owner, tags,
+                    c.name,
+                    c.short_name.unwrap_or_default(),
+                    c.customer_type.unwrap_or_default(),
+                    c.level.unwrap_or_default(),
+                    c.industry.unwrap_or_default(),
+                    c.province.unwrap_or_default(),
+                    c.city.unwrap_or_default(),
+                    c.source.unwrap_or_default(),
+                    c.address.unwrap_or_default(),
+                    c.phone.unwrap_or_default(),
+                    c.website.unwrap_or_default(),
+                    c.credit_code.unwrap_or_default(),
+                    c.bank_name.unwrap_or_default(),
+                    c.bank_account.unwrap_or_default(),
+                    c.credit_limit.map(|d| d.to_string()).unwrap_or_default(),
+                    owner,
+                    tags,
                 ];
-                for ct in contacts.into_iter().take(usize::from(columns::CONTACT_SLOTS)) {
+                for ct in contacts
+                    .into_iter()
+                    .take(usize::from(columns::CONTACT_SLOTS))
+                {
                     row.extend([
                         ct.name,
                         ct.title.unwrap_or_default(),
@@ -453,7 +571,13 @@ impl Crm {
         w.finish()?;
         let s = self.session(actor).await?;
         let mut c = Commit::new();
-        c.insert(self.audit(actor.employee_id(), "customer.export", "customer", None, serde_json::json!({"rows": n})));
+        c.insert(self.audit(
+            actor.employee_id(),
+            "customer.export",
+            "customer",
+            None,
+            serde_json::json!({"rows": n}),
+        ));
         self.commit(&s, c).await?;
         Ok(n)
     }

@@ -15,12 +15,17 @@ use uuid::Uuid;
 
 use crate::audit::{AuditEntry, Outcome};
 use crate::error::{Error, Result};
-use crate::org::{Actor, ActorContext, Department, Employee, Org, Role, ORG_REVISION, ORG_REVISION_ID};
+use crate::org::{
+    Actor, ActorContext, Department, Employee, Org, Role, ORG_REVISION, ORG_REVISION_ID,
+};
 use crate::sources::{Clock, IdGen, SystemClock, UuidV7};
 use crate::store::{Commit, Entity, Query, Record, Store};
 
 pub use customers::{CreatedCustomer, DeleteOutcome, DuplicateWarning, SearchPage};
-pub use exchange::{DuplicateOf, ImportMode, ImportOptions, ImportPhase, ImportProgress, ImportReport, RowOutcome, RowResult};
+pub use exchange::{
+    DuplicateOf, ImportMode, ImportOptions, ImportPhase, ImportProgress, ImportReport, RowOutcome,
+    RowResult,
+};
 pub use org::NewEmployee;
 
 /// How many times an operation decides again after a conflict before giving up with it.
@@ -129,10 +134,7 @@ impl Crm {
     pub(crate) async fn session(&self, actor: Actor) -> Result<Session> {
         let (org_version, org) = self.org_snapshot().await?;
         let ctx = org.context(actor).ok_or_else(|| {
-            Error::PermissionDenied(format!(
-                "{} is not an active employee",
-                actor.employee_id()
-            ))
+            Error::PermissionDenied(format!("{} is not an active employee", actor.employee_id()))
         })?;
         Ok(Session {
             org,

@@ -48,7 +48,12 @@ impl Crm {
     ///
     /// # Errors
     /// [`Error::AlreadyExists`] when the store is already set up; [`Error::Invalid`] for bad names.
-    pub async fn bootstrap(&self, company: &str, admin_code: &str, admin_name: &str) -> Result<Actor> {
+    pub async fn bootstrap(
+        &self,
+        company: &str,
+        admin_code: &str,
+        admin_name: &str,
+    ) -> Result<Actor> {
         let company = text::check_text("company", company, 1, 100)?;
         let code = text::check_text("code", admin_code, 1, 50)?;
         let name = text::check_text("name", admin_name, 1, 50)?;
@@ -78,7 +83,13 @@ impl Crm {
         c.insert(dept.to_record());
         c.insert(role.to_record());
         c.insert(admin.to_record());
-        c.insert(self.audit(admin.id, "org.bootstrap", "employee", Some(admin.id), serde_json::json!({})));
+        c.insert(self.audit(
+            admin.id,
+            "org.bootstrap",
+            "employee",
+            Some(admin.id),
+            serde_json::json!({}),
+        ));
         self.store.commit(c).await?;
         Ok(Actor::new(admin.id))
     }
@@ -108,7 +119,13 @@ impl Crm {
             for (r, v) in updates {
                 c.update(r, v);
             }
-            c.insert(self.audit(actor.employee_id(), action, kind, Some(id), serde_json::json!({})));
+            c.insert(self.audit(
+                actor.employee_id(),
+                action,
+                kind,
+                Some(id),
+                serde_json::json!({}),
+            ));
             // Bumping the revision tells every process that caches the organisation to reload;
             // it also makes two concurrent organisation changes conflict, so no decision rests on
             // a stale chart.
@@ -126,20 +143,32 @@ impl Crm {
     /// # Errors
     /// [`Error::PermissionDenied`] without `org.create`; [`Error::Invalid`] for a bad name or an
     /// unknown parent.
-    pub async fn create_department(&self, actor: Actor, name: &str, parent: Option<Uuid>) -> Result<Department> {
+    pub async fn create_department(
+        &self,
+        actor: Actor,
+        name: &str,
+        parent: Option<Uuid>,
+    ) -> Result<Department> {
         let d = Department {
             id: self.new_id(),
             name: text::check_text("name", name, 1, 50)?,
             parent_id: parent,
         };
-        self.org_change(actor, Op::Create, "org.create_department", "department", d.id, |s| {
-            if let Some(p) = parent {
-                s.org
-                    .department(p)
-                    .ok_or_else(|| Error::invalid("parent_id", "no such department"))?;
-            }
-            Ok((vec![d.to_record()], vec![]))
-        })
+        self.org_change(
+            actor,
+            Op::Create,
+            "org.create_department",
+            "department",
+            d.id,
+            |s| {
+                if let Some(p) = parent {
+                    s.org
+                        .department(p)
+                        .ok_or_else(|| Error::invalid("parent_id", "no such department"))?;
+                }
+                Ok((vec![d.to_record()], vec![]))
+            },
+        )
         .await?;
         Ok(d)
     }
@@ -190,10 +219,17 @@ impl Crm {
             role_ids: new.role_ids,
             active: true,
         };
-        self.org_change(actor, Op::Create, "org.create_employee", "employee", e.id, |s| {
-            check_employee(s, &e)?;
-            Ok((vec![e.to_record()], vec![]))
-        })
+        self.org_change(
+            actor,
+            Op::Create,
+            "org.create_employee",
+            "employee",
+            e.id,
+            |s| {
+                check_employee(s, &e)?;
+                Ok((vec![e.to_record()], vec![]))
+            },
+        )
         .await?;
         Ok(e)
     }
@@ -220,15 +256,25 @@ impl Crm {
                 id: e.id.to_string(),
             })?
             .version;
-        self.org_change(actor, Op::Edit, "org.update_employee", "employee", e.id, |s| {
-            check_employee(s, &e)?;
-            if let Some(m) = e.manager_id {
-                if s.org.would_cycle(e.id, m) {
-                    return Err(Error::invalid("manager_id", "would make the reporting line a loop"));
+        self.org_change(
+            actor,
+            Op::Edit,
+            "org.update_employee",
+            "employee",
+            e.id,
+            |s| {
+                check_employee(s, &e)?;
+                if let Some(m) = e.manager_id {
+                    if s.org.would_cycle(e.id, m) {
+                        return Err(Error::invalid(
+                            "manager_id",
+                            "would make the reporting line a loop",
+                        ));
+                    }
                 }
-            }
-            Ok((vec![], vec![(e.to_record(), version)]))
-        })
+                Ok((vec![], vec![(e.to_record(), version)]))
+            },
+        )
         .await?;
         Ok(e)
     }
@@ -239,7 +285,12 @@ impl Crm {
     /// # Errors
     /// [`Error::PermissionDenied`] without `settings.edit`; [`Error::Duplicate`] for a value in
     /// the list already.
-    pub async fn add_option(&self, actor: Actor, category: OptionCategory, value: &str) -> Result<SettingOption> {
+    pub async fn add_option(
+        &self,
+        actor: Actor,
+        category: OptionCategory,
+        value: &str,
+    ) -> Result<SettingOption> {
         let value = text::check_text("value", value, 1, 50)?;
         let action = "settings.add_option";
         let res = retry!(async {
@@ -258,7 +309,13 @@ impl Crm {
             };
             let mut c = Commit::new();
             c.insert(opt.to_record());
-            c.insert(self.audit(actor.employee_id(), action, "setting_option", Some(opt.id), serde_json::json!({"category": category, "value": value})));
+            c.insert(self.audit(
+                actor.employee_id(),
+                action,
+                "setting_option",
+                Some(opt.id),
+                serde_json::json!({"category": category, "value": value}),
+            ));
             self.commit(&s, c).await?;
             Ok(opt)
         });
@@ -279,7 +336,10 @@ impl Crm {
         )
         .order_by(vec![crate::store::Order::asc("position")]);
         let page = self.store.query(&q).await?;
-        page.records.iter().map(SettingOption::from_record).collect()
+        page.records
+            .iter()
+            .map(SettingOption::from_record)
+            .collect()
     }
 }
 

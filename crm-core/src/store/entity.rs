@@ -108,7 +108,13 @@ impl<'r> Fields<'r> {
     getter!(int, opt_int, Int, i64, "an integer");
     getter!(decimal, opt_decimal, Decimal, Decimal, "a decimal");
     getter!(date, opt_date, Date, NaiveDate, "a date");
-    getter!(timestamp, opt_timestamp, Timestamp, DateTime<Utc>, "a timestamp");
+    getter!(
+        timestamp,
+        opt_timestamp,
+        Timestamp,
+        DateTime<Utc>,
+        "a timestamp"
+    );
     getter!(id, opt_id, Id, Uuid, "an id");
 
     /// A JSON column decoded into `T` (`Null` decodes as JSON `null`).

@@ -13,7 +13,9 @@ use super::{Filter, Order, Query, Record, Value};
 fn column<'r>(record: &'r Record, name: &str, scratch: &'r mut Option<Value>) -> &'r Value {
     match name {
         "id" => scratch.insert(Value::Id(record.id)),
-        "version" => scratch.insert(Value::Int(i64::try_from(record.version).unwrap_or(i64::MAX))),
+        "version" => scratch.insert(Value::Int(
+            i64::try_from(record.version).unwrap_or(i64::MAX),
+        )),
         _ => record
             .kind
             .column_index(name)

@@ -26,7 +26,10 @@ struct Table {
 fn index_key(record: &Record, columns: &[&str]) -> Option<Vec<Value>> {
     let mut key = Vec::with_capacity(columns.len());
     for c in columns {
-        let v = record.kind.column_index(c).and_then(|i| record.values.get(i))?;
+        let v = record
+            .kind
+            .column_index(c)
+            .and_then(|i| record.values.get(i))?;
         if v.is_null() {
             // As in SQL, a key with a null part never conflicts.
             return None;
@@ -38,7 +41,10 @@ fn index_key(record: &Record, columns: &[&str]) -> Option<Vec<Value>> {
 
 /// Columns worth a value → ids map: first columns of indexes, and reference columns.
 fn lookup_columns(kind: &'static Kind) -> impl Iterator<Item = &'static str> {
-    let firsts = kind.indexes.iter().filter_map(|i| i.columns.first().copied());
+    let firsts = kind
+        .indexes
+        .iter()
+        .filter_map(|i| i.columns.first().copied());
     let refs = kind
         .columns
         .iter()
@@ -285,9 +291,10 @@ fn check_references(state: &State, st: &Staged) -> Result<()> {
                             .get(col.name)
                             .and_then(|m| m.get(&Value::Id(*id)));
                         for rid in refs.into_iter().flatten() {
-                            if st.current(state, other_kind, *rid).is_some_and(|x| {
-                                x.get(col.name).ok() == Some(&Value::Id(*id))
-                            }) {
+                            if st
+                                .current(state, other_kind, *rid)
+                                .is_some_and(|x| x.get(col.name).ok() == Some(&Value::Id(*id)))
+                            {
                                 return Err(Error::Conflict(format!(
                                     "{kind_name} {id} is still referred to by {other_kind} {rid}"
                                 )));
@@ -323,7 +330,11 @@ impl Store for MemoryStore {
         let Some(t) = state.tables.get(kind.name) else {
             return Ok(Vec::new());
         };
-        Ok(ids.iter().filter_map(|id| t.rows.get(id)).cloned().collect())
+        Ok(ids
+            .iter()
+            .filter_map(|id| t.rows.get(id))
+            .cloned()
+            .collect())
     }
 
     async fn query(&self, query: &Query) -> Result<Page> {

@@ -18,8 +18,8 @@
 //! - Filters follow SQL: `Null` equals nothing; text compares byte-wise; ordering puts `Null`
 //!   first and breaks ties by id, so paging is stable.
 
-pub mod eval;
 mod entity;
+pub mod eval;
 mod memory;
 mod schema;
 mod value;
@@ -330,7 +330,9 @@ impl Query {
             }
         }
         walk(self.kind, &self.filter)?;
-        self.order.iter().try_for_each(|o| check(self.kind, o.column))
+        self.order
+            .iter()
+            .try_for_each(|o| check(self.kind, o.column))
     }
 }
 

@@ -44,7 +44,17 @@ pub struct Company {
 
 pub fn all_customer_permissions() -> Vec<Permission> {
     let mut v = Vec::new();
-    for op in [Op::View, Op::Create, Op::Edit, Op::Delete, Op::Share, Op::Assign, Op::Transfer, Op::Import, Op::Export] {
+    for op in [
+        Op::View,
+        Op::Create,
+        Op::Edit,
+        Op::Delete,
+        Op::Share,
+        Op::Assign,
+        Op::Transfer,
+        Op::Import,
+        Op::Export,
+    ] {
         v.push(Permission::new(Resource::Customer, op));
     }
     v.push(Permission::new(Resource::Contact, Op::View));
@@ -62,17 +72,42 @@ impl Company {
 
     pub fn on(store: Arc<dyn Store>) -> Self {
         block_on(async {
-            let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()));
-            let crm = Crm::new(store).with_clock(clock.clone()).with_ids(Arc::new(SequentialIds::new()));
-            let admin = crm.bootstrap("华东贸易有限公司", "admin", "系统管理员").await.unwrap();
+            let clock = Arc::new(ManualClock::new(
+                Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap(),
+            ));
+            let crm = Crm::new(store)
+                .with_clock(clock.clone())
+                .with_ids(Arc::new(SequentialIds::new()));
+            let admin = crm
+                .bootstrap("华东贸易有限公司", "admin", "系统管理员")
+                .await
+                .unwrap();
             let org = crm.org().await.unwrap();
             let root = org.employee(admin.employee_id()).unwrap().department_id;
-            let sales = crm.create_department(admin, "销售部", Some(root)).await.unwrap();
-            let north = crm.create_department(admin, "华北组", Some(sales.id)).await.unwrap();
-            let marketing = crm.create_department(admin, "市场部", Some(root)).await.unwrap();
-            let finance = crm.create_department(admin, "财务部", Some(root)).await.unwrap();
-            let accounting = crm.create_department(admin, "会计组", Some(finance.id)).await.unwrap();
-            let role = crm.create_role(admin, "全权销售", all_customer_permissions(), false).await.unwrap();
+            let sales = crm
+                .create_department(admin, "销售部", Some(root))
+                .await
+                .unwrap();
+            let north = crm
+                .create_department(admin, "华北组", Some(sales.id))
+                .await
+                .unwrap();
+            let marketing = crm
+                .create_department(admin, "市场部", Some(root))
+                .await
+                .unwrap();
+            let finance = crm
+                .create_department(admin, "财务部", Some(root))
+                .await
+                .unwrap();
+            let accounting = crm
+                .create_department(admin, "会计组", Some(finance.id))
+                .await
+                .unwrap();
+            let role = crm
+                .create_role(admin, "全权销售", all_customer_permissions(), false)
+                .await
+                .unwrap();
             let roles = BTreeSet::from([role.id]);
             let mk = |code: &str, name: &str, dept: Uuid, mgr: Option<Uuid>| {
                 NewEmployee::builder()
@@ -83,13 +118,34 @@ impl Company {
                     .role_ids(roles.clone())
                     .build()
             };
-            let manager = crm.create_employee(admin, mk("mgr", "王经理", sales.id, None)).await.unwrap();
-            let owner = crm.create_employee(admin, mk("zhangsan", "张三", north.id, Some(manager.id))).await.unwrap();
-            let peer = crm.create_employee(admin, mk("lisi", "李四", north.id, Some(manager.id))).await.unwrap();
-            let sub = crm.create_employee(admin, mk("xiaowang", "小王", north.id, Some(owner.id))).await.unwrap();
-            let shared = crm.create_employee(admin, mk("zhaoliu", "赵六", marketing.id, None)).await.unwrap();
-            let member = crm.create_employee(admin, mk("qianqi", "钱七", accounting.id, None)).await.unwrap();
-            let unrelated = crm.create_employee(admin, mk("sunba", "孙八", sales.id, None)).await.unwrap();
+            let manager = crm
+                .create_employee(admin, mk("mgr", "王经理", sales.id, None))
+                .await
+                .unwrap();
+            let owner = crm
+                .create_employee(admin, mk("zhangsan", "张三", north.id, Some(manager.id)))
+                .await
+                .unwrap();
+            let peer = crm
+                .create_employee(admin, mk("lisi", "李四", north.id, Some(manager.id)))
+                .await
+                .unwrap();
+            let sub = crm
+                .create_employee(admin, mk("xiaowang", "小王", north.id, Some(owner.id)))
+                .await
+                .unwrap();
+            let shared = crm
+                .create_employee(admin, mk("zhaoliu", "赵六", marketing.id, None))
+                .await
+                .unwrap();
+            let member = crm
+                .create_employee(admin, mk("qianqi", "钱七", accounting.id, None))
+                .await
+                .unwrap();
+            let unrelated = crm
+                .create_employee(admin, mk("sunba", "孙八", sales.id, None))
+                .await
+                .unwrap();
             Company {
                 crm,
                 clock,
@@ -116,17 +172,30 @@ impl Company {
                 .create_customer(
                     self.owner,
                     CustomerInput::builder().name(name.into()).build(),
-                    vec![ContactInput::builder().name("联系人甲".into()).mobile(Some("13800138000".into())).build()],
+                    vec![ContactInput::builder()
+                        .name("联系人甲".into())
+                        .mobile(Some("13800138000".into()))
+                        .build()],
                 )
                 .await
                 .unwrap();
             let id = c.customer.value.id;
             self.crm
-                .share_customers(self.owner, &[id], Grantee::Employee(self.shared_person.employee_id()), ShareAccess::Edit)
+                .share_customers(
+                    self.owner,
+                    &[id],
+                    Grantee::Employee(self.shared_person.employee_id()),
+                    ShareAccess::Edit,
+                )
                 .await
                 .unwrap();
             self.crm
-                .share_customers(self.owner, &[id], Grantee::Department(self.finance_dept), ShareAccess::Read)
+                .share_customers(
+                    self.owner,
+                    &[id],
+                    Grantee::Department(self.finance_dept),
+                    ShareAccess::Read,
+                )
                 .await
                 .unwrap();
             id
