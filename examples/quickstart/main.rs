@@ -42,7 +42,7 @@ fn print_report(title: &str, r: &ImportReport) {
         .filter(|p| !matches!(p.outcome, RowOutcome::Created { .. }))
     {
         let what = match &p.outcome {
-            RowOutcome::Duplicate(of) => format!("duplicate of {of:?}"),
+            RowOutcome::Duplicate(of) => format!("duplicate of {of}"),
             RowOutcome::Invalid { field, reason } => format!("invalid {field}: {reason}"),
             RowOutcome::Created { .. } => unreachable!(),
         };

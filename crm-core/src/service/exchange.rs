@@ -71,6 +71,15 @@ pub enum DuplicateOf {
     },
 }
 
+impl std::fmt::Display for DuplicateOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DuplicateOf::Stored { id, name } => write!(f, "existing customer {name} ({id})"),
+            DuplicateOf::EarlierRow { line } => write!(f, "line {line} of this file"),
+        }
+    }
+}
+
 /// What happened (or would happen) to one row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RowOutcome {

@@ -591,7 +591,8 @@ class Generator:
                 name = prefix + body + form_text
             if not self.key_is_free(name_key(name)):
                 continue
-            short = "" if rng.random() < 0.15 else brand + word
+            # 简称 is the name without place and legal form: 星辰科技, or 瑞昌集团 for 瑞昌集团有限公司.
+            short = "" if rng.random() < 0.15 else (body if body != brand else brand + "集团")
             meta = {"style": style, "brand": brand, "brand_py": brand_py, "industry": word,
                     "city_prefix": prefix, "form": form}
             self.remember(name, brand)
