@@ -128,7 +128,7 @@ fn company(rt: &tokio::runtime::Runtime) -> Setup {
     })
 }
 
-fn import(rt: &tokio::runtime::Runtime, s: &Setup, data: &[u8]) -> u64 {
+fn import(rt: &tokio::runtime::Runtime, s: &Setup, data: &Arc<[u8]>) -> u64 {
     let options = ImportOptions {
         mode: ImportMode::AllOrNothing,
         ..Default::default()
@@ -136,7 +136,7 @@ fn import(rt: &tokio::runtime::Runtime, s: &Setup, data: &[u8]) -> u64 {
     let report = rt
         .block_on(s.crm.import_customers(
             s.manager,
-            || TableReader::csv(Cursor::new(data), TextEncoding::Utf8),
+            || TableReader::csv(Cursor::new(data.clone()), TextEncoding::Utf8),
             &options,
             |_| {},
         ))
@@ -155,7 +155,7 @@ fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let data = csv(n);
+    let data: Arc<[u8]> = csv(n).into();
 
     let mut g = c.benchmark_group("memory");
     g.sample_size(10);

@@ -33,7 +33,7 @@ fn import(co: &Company, bytes: &[u8], options: &ImportOptions) -> Result<ImportR
     let mut calls = 0;
     let r = block_on(co.crm.import_customers(
         co.manager,
-        || TableReader::csv(Cursor::new(bytes), TextEncoding::Auto),
+        || TableReader::csv(Cursor::new(bytes.to_vec()), TextEncoding::Auto),
         options,
         |_| calls += 1,
     ));
@@ -220,4 +220,47 @@ fn export_writes_visible_customers_only_with_formulas_neutralised() {
     )
     .unwrap();
     assert_eq!((again.rows, again.duplicates), (2, 2), "{again:?}");
+}
+
+#[test]
+fn an_xlsx_workbook_imports_like_a_csv_file() {
+    let co = Company::new();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in [
+        "客户名称",
+        "省份",
+        "负责人工号",
+        "信用额度",
+        "联系人",
+        "手机",
+    ]
+    .iter()
+    .enumerate()
+    {
+        sheet.write(0, c as u16, *h).unwrap();
+    }
+    sheet.write(1, 0, "青岛海润食品有限公司").unwrap();
+    sheet.write(1, 1, "山东").unwrap();
+    sheet.write(1, 2, "zhangsan").unwrap();
+    sheet.write(1, 3, 50000).unwrap();
+    sheet.write(1, 4, "马丽").unwrap();
+    sheet.write(1, 5, "13912345678").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let workbook = crm_core::table::XlsxWorkbook::open(Cursor::new(bytes)).unwrap();
+    let source = crm_core::table::XlsxSource::new(workbook, None);
+    let report =
+        block_on(
+            co.crm
+                .import_customers(co.manager, source, &ImportOptions::default(), |_| {}),
+        )
+        .unwrap();
+    assert_eq!(report.created, 1, "{report:?}");
+    let page = block_on(
+        co.crm
+            .search_customers(co.owner, &CustomerSearch::default()),
+    )
+    .unwrap();
+    assert_eq!(page.items[0].credit_limit, Some("50000".parse().unwrap()));
+    assert!(page.items[0].search_contacts.contains("13912345678"));
 }

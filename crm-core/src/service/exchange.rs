@@ -18,7 +18,7 @@ use crate::customer::{
 use crate::error::{Error, Result};
 use crate::org::{Actor, Op, Resource};
 use crate::store::{Commit, Entity, Filter, Query, Value};
-use crate::table::{HeaderMapping, ResolvedMapping, SafeCsvWriter, TableReader};
+use crate::table::{HeaderMapping, ResolvedMapping, RowSource, SafeCsvWriter};
 
 /// What to do with invalid and duplicate rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -251,8 +251,8 @@ impl Crm {
 
     /// Imports customers with their contacts from a spreadsheet.
     ///
-    /// `open` opens the file (CSV in UTF-8 or GBK/GB18030, or XLSX, through
-    /// [`TableReader`]); it is called twice, once to check every row and once to write, so the
+    /// `source` opens the file (CSV in UTF-8 or GBK/GB18030 through a closure returning a
+    /// [`crate::table::TableReader`], or XLSX through [`crate::table::XlsxSource`]); it is opened twice, once to check every row and once to write, so the
     /// file is streamed and never held whole. `progress` hears after every batch. Rows name
     /// their owner by employee code (负责人工号); a row without one belongs to the actor.
     ///
@@ -261,10 +261,10 @@ impl Crm {
     /// [`Error::Invalid`] for an unreadable file or header (a missing 客户名称 column, a row with
     /// more cells than headers is reported as an invalid row). Row problems are not errors: they
     /// are in the report, and in all-or-nothing mode they stop the import before any write.
-    pub async fn import_customers<'a>(
+    pub async fn import_customers(
         &self,
         actor: Actor,
-        mut open: impl FnMut() -> Result<TableReader<'a>>,
+        mut source: impl RowSource,
         options: &ImportOptions,
         mut progress: impl FnMut(ImportProgress),
     ) -> Result<ImportReport> {
@@ -280,7 +280,7 @@ impl Crm {
             let mut seen: HashMap<String, u64> = HashMap::new();
             let mut seen_codes: HashMap<String, u64> = HashMap::new();
             let mut refused: std::collections::HashSet<u64> = std::collections::HashSet::new();
-            let mut reader = open()?;
+            let mut reader = source.open()?;
             let mapping = options
                 .mapping
                 .resolve(reader.headers(), &[CustomerField::Name])?;
@@ -416,6 +416,7 @@ impl Crm {
                     break;
                 }
             }
+            drop(reader);
             drop(seen);
             drop(seen_codes);
             if options.dry_run
@@ -432,7 +433,7 @@ impl Crm {
             }
 
             // Pass 2: write the rows that passed, batch by batch.
-            let mut reader = open()?;
+            let mut reader = source.open()?;
             let mapping = options
                 .mapping
                 .resolve(reader.headers(), &[CustomerField::Name])?;

@@ -33,6 +33,7 @@
 mod csv_source;
 mod export;
 mod mapping;
+mod source;
 mod xlsx_source;
 
 #[cfg(test)]
@@ -45,6 +46,7 @@ use std::iter::FusedIterator;
 pub use csv_source::TextEncoding;
 pub use export::{neutralise_cell, SafeCsvWriter};
 pub use mapping::{HeaderMapping, ResolvedMapping};
+pub use source::{RowSource, XlsxSource};
 pub use xlsx_source::XlsxWorkbook;
 
 use crate::error::{Error, Result};
