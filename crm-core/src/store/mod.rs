@@ -26,6 +26,8 @@ mod value;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod faults;
 
 use std::ops::Bound;
 
