@@ -45,7 +45,7 @@ fn expected_contacts(name: &str) -> usize {
         .unwrap()
         .parse()
         .unwrap();
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         2
     } else {
         1
@@ -216,7 +216,7 @@ async fn sweep(make: impl Fn() -> Arc<dyn Store>) {
                         .unwrap()
                         .parse()
                         .unwrap();
-                    i % 2 == 0
+                    i.is_multiple_of(2)
                 })
                 .count();
             assert!(
