@@ -7,6 +7,7 @@ mod support;
 use std::sync::Arc;
 
 use crm::core::store::MemoryStore;
+use support::engines;
 
 #[tokio::test]
 async fn customer_scenario_on_the_memory_store() {
@@ -34,4 +35,16 @@ async fn customer_scenario_on_the_memory_store() {
     let mut sorted = s.search_names.clone();
     sorted.sort();
     assert_eq!(s.search_names, sorted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_scenario_gives_identical_results_on_every_engine() {
+    let memory = support::run(Arc::new(MemoryStore::new())).await;
+    let (sled, _d1) = engines::sled();
+    assert_eq!(support::run(sled).await, memory, "sled");
+    let (sqlite, _d2) = engines::sqlite().await;
+    assert_eq!(support::run(sqlite).await, memory, "SQLite");
+    if let Some(pg) = engines::postgres().await {
+        assert_eq!(support::run(pg).await, memory, "PostgreSQL");
+    }
 }

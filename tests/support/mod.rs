@@ -1,6 +1,8 @@
 //! The customer scenario every adapter must run with identical results.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod engines;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
