@@ -5,20 +5,20 @@
 //! what each person may see, shares a customer, and transfers a leaver's customers.
 //!
 //! ```text
-//! cargo run --example quickstart
+//! cargo run --example quickstart                       # sled, in ./data/quickstart (recreated)
+//! cargo run --example quickstart -- sqlite:./data/q.db # or any engine, by URL, on an empty store
+//! cargo run --example quickstart -- postgres://postgres@127.0.0.1:5432/crm_demo
 //! ```
 
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use crm::core::customer::{CustomerSearch, CustomerSort, Grantee, ShareAccess};
 use crm::core::org::{Actor, Op, Permission, Resource};
 use crm::core::service::{ImportMode, ImportOptions, ImportReport, NewEmployee, RowOutcome};
 use crm::core::settings::OptionCategory;
-use crm::core::store::{MemoryStore, Store};
 use crm::core::table::{TableReader, TextEncoding};
 use crm::Crm;
 
@@ -52,8 +52,21 @@ fn print_report(title: &str, r: &ImportReport) {
 
 #[tokio::main]
 async fn main() -> crm::Result<()> {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    let crm = Crm::new(store);
+    // The embedded default is sled, in a data folder the example creates afresh; any other
+    // engine can be named by URL (it must be empty: the example sets up a new company).
+    let url = match std::env::args().nth(1) {
+        Some(url) => url,
+        None => {
+            let dir = PathBuf::from("data/quickstart");
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir).map_err(|e| crm::Error::invalid("data", e))?;
+            }
+            std::fs::create_dir_all(&dir).map_err(|e| crm::Error::invalid("data", e))?;
+            format!("sled:{}", dir.join("sled").display())
+        }
+    };
+    println!("== 存储 / store: {url}\n");
+    let crm = Crm::new(crm::open(&url).await?);
 
     // 1. The company and its org chart.
     let admin = crm
