@@ -18,7 +18,10 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        // Truncated to microseconds, the precision every adapter stores, so that a time read
+        // back equals the time written on every engine.
+        let now = Utc::now();
+        DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
     }
 }
 

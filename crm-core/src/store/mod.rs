@@ -15,6 +15,9 @@
 //!   version other than the stored one (or of a missing record) are [`Error::Conflict`].
 //! - A unique index holds at commit, also between concurrent commits: [`Error::Duplicate`] with
 //!   the index name as `rule` (and the existing id in `existing` when the adapter knows it).
+//! - Writes apply in order. A commit that hands a unique key from one record to another
+//!   releases it first (updates or deletes the holder before the taker is written): SQL engines
+//!   check unique keys statement by statement, so a swap inside one commit is refused there.
 //! - Filters follow SQL: `Null` equals nothing; text compares byte-wise; ordering puts `Null`
 //!   first and breaks ties by id, so paging is stable.
 

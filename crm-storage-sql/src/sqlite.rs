@@ -1,0 +1,571 @@
+//! The SQLite store: one file, one writer connection, a few reader connections.
+//!
+//! Why this shape:
+//! - SQLite has one writer at a time. Writers of this process queue for the single writer
+//!   connection (the pool hands it out in order) instead of spinning in SQLite's busy handler;
+//!   `busy_timeout` only matters when another process holds the lock.
+//! - Write transactions begin with `BEGIN IMMEDIATE`: the write lock is taken before the first
+//!   read, so the version checks read what the commit will write over, and a deferred
+//!   transaction can never fail half-way with "database is locked" when it upgrades.
+//! - An error rolls the transaction back before the connection goes back to the pool; a commit
+//!   future dropped half-way closes its connection instead (see `Tx` for why not sqlx's own
+//!   transactions), so no later commit inherits an open transaction or the write lock.
+//! - WAL lets readers run beside the writer, each on a consistent snapshot; `synchronous=FULL`
+//!   makes a commit durable once `commit` returns.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use crm_core::store::{
+    Capabilities, ColumnType, Commit, Kind, Page, Query, Record, Store, Value, Write,
+};
+use crm_core::{Error, Result};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Arguments as _, Row as _, SqliteConnection};
+use uuid::Uuid;
+
+use crate::sql::{self, Arg, Dialect, Sql};
+use crate::tx::Tx;
+use crate::{check_applied_migrations, db_code};
+
+/// The embedded SQLite migrations.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a writer waits for another process's write lock before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Reader connections per store.
+const READERS: u32 = 4;
+
+const D: Dialect = Dialect::Sqlite;
+
+// SQLite extended result codes (https://sqlite.org/rescode.html).
+const CONSTRAINT_PRIMARYKEY: &str = "1555";
+const CONSTRAINT_UNIQUE: &str = "2067";
+const CONSTRAINT_FOREIGNKEY: &str = "787";
+const CONSTRAINT_CHECK: &str = "275";
+const CONSTRAINT_NOTNULL: &str = "1299";
+
+/// A [`Store`] on a SQLite database file.
+///
+/// ```no_run
+/// # async fn demo() -> crm_core::Result<()> {
+/// use crm_storage_sql::SqliteStore;
+/// let store = SqliteStore::open("sqlite://crm.db").await?;
+/// // hand it to the core as an Arc<dyn Store> …
+/// store.close().await;
+/// # Ok(()) }
+/// ```
+///
+/// Several processes may open the same file (on a local file system: SQLite's locks do not
+/// work over network file systems); every promise of the port holds between them, because the
+/// version checks and the unique indexes are enforced inside SQLite's write lock. A writer in
+/// another process waits up to [`BUSY_TIMEOUT`] for the lock.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+fn backend(e: sqlx::Error) -> Error {
+    Error::backend(e)
+}
+
+fn is_in_memory(options: &SqliteConnectOptions) -> bool {
+    let f = options.get_filename().to_string_lossy();
+    f == ":memory:" || f.starts_with("file:sqlx-in-memory-") || f.contains("mode=memory")
+}
+
+/// An in-memory database lives and dies with its connections, and this store closes a
+/// connection whenever a commit is dropped half-way (see `tx`): it needs a file.
+fn in_memory() -> Error {
+    Error::invalid(
+        "url",
+        "the SQLite store needs a database file (a temporary one for tests); \
+         for an in-memory store use crm_core::store::MemoryStore",
+    )
+}
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database at `url` (`sqlite://path/to/crm.db` or
+    /// `sqlite:crm.db`), and brings its schema up to date.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a malformed URL or an in-memory database (use a file, a temporary
+    /// one for tests, or `crm_core::store::MemoryStore`); [`Error::Backend`] when the file
+    /// cannot be opened, a migration fails, or the database was written by a newer version of
+    /// this library ([`crate::SchemaTooNew`]).
+    pub async fn open(url: &str) -> Result<Self> {
+        if url.contains("mode=memory") {
+            return Err(in_memory());
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid("url", e))?
+            .create_if_missing(true);
+        Self::open_with(options).await
+    }
+
+    /// Opens (creating it if missing) the database file at `path`; see [`SqliteStore::open`].
+    ///
+    /// # Errors
+    /// As [`SqliteStore::open`].
+    pub async fn open_path(path: impl AsRef<Path>) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        Self::open_with(options).await
+    }
+
+    /// Opens a database with options of your own (file name, `create_if_missing`, extra
+    /// pragmas). WAL, `synchronous=FULL`, foreign keys and [`BUSY_TIMEOUT`] are set on top:
+    /// the store's promises depend on them.
+    ///
+    /// # Errors
+    /// As [`SqliteStore::open`].
+    pub async fn open_with(options: SqliteConnectOptions) -> Result<Self> {
+        if is_in_memory(&options) {
+            return Err(in_memory());
+        }
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        // No ping before handing out a connection: it is a round trip to the connection's
+        // worker thread on every operation, to detect a broken network that SQLite has not.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await
+            .map_err(backend)?;
+        migrate(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .test_before_acquire(false)
+            .connect_with(options.create_if_missing(false).pragma("query_only", "ON"))
+            .await
+            .map_err(backend)?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// The reader pool, for reports in plain SQL (see the crate documentation for the
+    /// encodings). Its connections are read-only (`query_only`): write only through
+    /// [`Store::commit`], which keeps versions and references.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// Closes every connection, waiting for those in use to come back. The store refuses work
+    /// afterwards.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// Refuses a database with migrations this library does not know, then applies the missing
+/// ones.
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    let exists: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_one(pool)
+    .await
+    .map_err(backend)?;
+    if exists > 0 {
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+        check_applied_migrations(&MIGRATOR, &applied)?;
+    }
+    MIGRATOR.run(pool).await.map_err(Error::backend)
+}
+
+fn arguments(args: Vec<Arg>) -> Result<SqliteArguments<'static>> {
+    let mut out = SqliteArguments::default();
+    for a in args {
+        match a {
+            Arg::Null(_) => out.add(None::<i64>),
+            Arg::Int(i) => out.add(i),
+            Arg::Text(s) => out.add(s),
+            other => {
+                return Err(Error::backend_msg(format!(
+                    "not a SQLite argument: {other:?}"
+                )))
+            }
+        }
+        .map_err(Error::Backend)?;
+    }
+    Ok(out)
+}
+
+async fn fetch_all(conn: &mut SqliteConnection, sql: Sql) -> Result<Vec<SqliteRow>> {
+    let args = arguments(sql.args)?;
+    sqlx::query_with(&sql.text, args)
+        .fetch_all(conn)
+        .await
+        .map_err(backend)
+}
+
+async fn fetch_optional(
+    conn: &mut SqliteConnection,
+    sql: Sql,
+) -> std::result::Result<Option<SqliteRow>, sqlx::Error> {
+    let args = arguments(sql.args).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    sqlx::query_with(&sql.text, args).fetch_optional(conn).await
+}
+
+async fn execute(conn: &mut SqliteConnection, sql: Sql) -> std::result::Result<u64, sqlx::Error> {
+    let args = arguments(sql.args).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    sqlx::query_with(&sql.text, args)
+        .execute(conn)
+        .await
+        .map(|r| r.rows_affected())
+}
+
+fn text(kind: &Kind, col: &str, row: &SqliteRow, i: usize) -> Result<Option<String>> {
+    row.try_get::<Option<String>, _>(i)
+        .map_err(|e| sql::corrupt(kind, col, e))
+}
+
+fn int(kind: &Kind, col: &str, row: &SqliteRow, i: usize) -> Result<Option<i64>> {
+    row.try_get::<Option<i64>, _>(i)
+        .map_err(|e| sql::corrupt(kind, col, e))
+}
+
+fn uuid(kind: &Kind, col: &str, s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|e| sql::corrupt(kind, col, e))
+}
+
+/// Decodes a row selected by [`sql::select`].
+fn decode(kind: &'static Kind, row: &SqliteRow) -> Result<Record> {
+    let id = text(kind, "id", row, 0)?.ok_or_else(|| sql::corrupt(kind, "id", "null"))?;
+    let version =
+        int(kind, "version", row, 1)?.ok_or_else(|| sql::corrupt(kind, "version", "null"))?;
+    let mut values = Vec::with_capacity(kind.columns.len());
+    for (n, c) in kind.columns.iter().enumerate() {
+        let i = n + 2;
+        let col = c.name;
+        let v = match c.ty {
+            ColumnType::Int => int(kind, col, row, i)?.map(Value::Int),
+            ColumnType::Bool => int(kind, col, row, i)?.map(|b| Value::Bool(b != 0)),
+            ColumnType::Decimal => {
+                int(kind, col, row, i)?.map(|m| Value::Decimal(sql::micros_to_decimal(m)))
+            }
+            ColumnType::Text => text(kind, col, row, i)?.map(Value::Text),
+            ColumnType::Date => match text(kind, col, row, i)? {
+                Some(s) => Some(Value::Date(
+                    sql::parse_date(&s).ok_or_else(|| sql::corrupt(kind, col, &s))?,
+                )),
+                None => None,
+            },
+            ColumnType::Timestamp => match text(kind, col, row, i)? {
+                Some(s) => Some(Value::Timestamp(
+                    sql::parse_timestamp(&s).ok_or_else(|| sql::corrupt(kind, col, &s))?,
+                )),
+                None => None,
+            },
+            ColumnType::Id => match text(kind, col, row, i)? {
+                Some(s) => Some(Value::Id(uuid(kind, col, &s)?)),
+                None => None,
+            },
+            ColumnType::Json => match text(kind, col, row, i)? {
+                Some(s) => Some(Value::Json(
+                    serde_json::from_str(&s).map_err(|e| sql::corrupt(kind, col, e))?,
+                )),
+                None => None,
+            },
+        };
+        values.push(v.unwrap_or(Value::Null));
+    }
+    Ok(Record {
+        kind,
+        id: uuid(kind, "id", &id)?,
+        version: sql::version_from_db(version)?,
+        values,
+    })
+}
+
+/// Which unique rule a record broke, and who holds the key: asked inside the failed commit's
+/// transaction, which still holds the write lock, so the answer is exact.
+async fn duplicate(conn: &mut SqliteConnection, record: &Record, e: &sqlx::Error) -> Result<Error> {
+    let kind = record.kind;
+    for index in kind.indexes.iter().filter(|i| i.unique) {
+        let Some(q) = sql::holder(D, index, record) else {
+            continue;
+        };
+        if let Some(row) = fetch_optional(conn, q).await.map_err(backend)? {
+            let holder = text(kind, "id", &row, 0)?.unwrap_or_default();
+            return Ok(Error::Duplicate {
+                kind: kind.name,
+                rule: index.name,
+                existing: Some(holder),
+            });
+        }
+    }
+    // Nobody found (cannot happen under the write lock): name the rule from SQLite's message,
+    // "UNIQUE constraint failed: table.a, table.b".
+    let message = e
+        .as_database_error()
+        .map(|d| d.message().to_owned())
+        .unwrap_or_default();
+    let columns: Vec<&str> = message
+        .rsplit(": ")
+        .next()
+        .unwrap_or_default()
+        .split(", ")
+        .filter_map(|tc| tc.split_once('.').map(|(_, c)| c))
+        .collect();
+    match kind
+        .indexes
+        .iter()
+        .find(|i| i.unique && i.columns == columns.as_slice())
+    {
+        Some(index) => Ok(Error::Duplicate {
+            kind: kind.name,
+            rule: index.name,
+            existing: None,
+        }),
+        None => Err(Error::backend_msg(message)),
+    }
+}
+
+/// Maps the failure of an `INSERT` (`insert`) or `UPDATE` of `record`.
+async fn write_error(
+    conn: &mut SqliteConnection,
+    record: &Record,
+    insert: bool,
+    e: sqlx::Error,
+) -> Error {
+    let already_exists = || Error::AlreadyExists {
+        kind: record.kind.name,
+        id: record.id.to_string(),
+    };
+    match db_code(&e).as_deref() {
+        Some(CONSTRAINT_PRIMARYKEY) => already_exists(),
+        Some(CONSTRAINT_UNIQUE) => {
+            // SQLite may check another unique index before the primary key: an insert of an
+            // existing record is `AlreadyExists` whichever index spoke first.
+            if insert {
+                match stored_version(conn, record.kind, record.id).await {
+                    Ok(Some(_)) => return already_exists(),
+                    Ok(None) => {}
+                    Err(other) => return other,
+                }
+            }
+            match duplicate(conn, record, &e).await {
+                Ok(dup) => dup,
+                Err(other) => other,
+            }
+        }
+        Some(CONSTRAINT_CHECK | CONSTRAINT_NOTNULL) => Error::invalid(
+            record.kind.name,
+            e.as_database_error()
+                .map(|d| d.message().to_owned())
+                .unwrap_or_default(),
+        ),
+        _ => backend(e),
+    }
+}
+
+/// The stored version of a record, inside the commit's transaction.
+async fn stored_version(conn: &mut SqliteConnection, kind: &Kind, id: Uuid) -> Result<Option<u64>> {
+    match fetch_optional(conn, sql::version(D, kind, id, false))
+        .await
+        .map_err(backend)?
+    {
+        Some(row) => {
+            let v = int(kind, "version", &row, 0)?.unwrap_or_default();
+            Ok(Some(sql::version_from_db(v)?))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Applies one write inside the commit's transaction.
+async fn apply(conn: &mut SqliteConnection, write: &Write) -> Result<()> {
+    match write {
+        Write::Insert(record) => {
+            let q = sql::insert(D, record)?;
+            if let Err(e) = execute(conn, q).await {
+                return Err(write_error(conn, record, true, e).await);
+            }
+        }
+        Write::Update { record, expected } => {
+            let (kind, id) = (record.kind, record.id);
+            let q = sql::update(D, record, sql::version_to_db(*expected).unwrap_or(-1))?;
+            match execute(conn, q).await {
+                Ok(1) => {}
+                Ok(_) => {
+                    let found = stored_version(conn, kind, id).await?;
+                    return Err(sql::conflict(kind, id, *expected, found));
+                }
+                Err(e) => return Err(write_error(conn, record, false, e).await),
+            }
+        }
+        Write::Delete { kind, id, expected } => {
+            let q = sql::delete(D, kind, *id, sql::version_to_db(*expected).unwrap_or(-1));
+            if execute(conn, q).await.map_err(backend)? != 1 {
+                let found = stored_version(conn, kind, *id).await?;
+                return Err(sql::conflict(kind, *id, *expected, found));
+            }
+        }
+        Write::Assert { kind, id, expected } => {
+            // The write lock is held: the version cannot move before the commit.
+            let found = stored_version(conn, kind, *id).await?;
+            if found != Some(*expected) {
+                return Err(sql::conflict(kind, *id, *expected, found));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether an error is a constraint failure (SQLite undoes the statement, the transaction
+/// stays open).
+fn is_constraint(e: &sqlx::Error) -> bool {
+    db_code(e)
+        .and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| c & 0xff == 19)
+}
+
+/// Applies the writes in order; runs of inserts of one kind go in multi-row statements.
+async fn apply_all(conn: &mut SqliteConnection, writes: &[Write]) -> Result<()> {
+    let mut i = 0;
+    while let Some(write) = writes.get(i) {
+        let run = sql::insert_run(&writes[i..]);
+        let Write::Insert(first) = write else {
+            apply(conn, write).await?;
+            i += 1;
+            continue;
+        };
+        if run < sql::BATCH_MIN {
+            apply(conn, write).await?;
+            i += 1;
+            continue;
+        }
+        for chunk in writes[i..i + run].chunks(sql::batch_rows(first.kind)) {
+            let records: Vec<&Record> = chunk
+                .iter()
+                .filter_map(|w| match w {
+                    Write::Insert(r) => Some(r),
+                    _ => None,
+                })
+                .collect();
+            if let Err(e) = execute(conn, sql::insert_many(D, &records)?).await {
+                if !is_constraint(&e) {
+                    return Err(backend(e));
+                }
+                // SQLite undid the statement and kept the transaction: redo the chunk record
+                // by record, for the error of the record that failed.
+                for w in chunk {
+                    apply(conn, w).await?;
+                }
+            }
+        }
+        i += run;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new(true, true)
+    }
+
+    async fn get(&self, kind: &'static Kind, id: Uuid) -> Result<Option<Record>> {
+        let mut conn = self.reader.acquire().await.map_err(backend)?;
+        let row = fetch_optional(&mut conn, sql::get(D, kind, id))
+            .await
+            .map_err(backend)?;
+        row.map(|r| decode(kind, &r)).transpose()
+    }
+
+    async fn get_many(&self, kind: &'static Kind, ids: &[Uuid]) -> Result<Vec<Record>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.reader.acquire().await.map_err(backend)?;
+        let rows = fetch_all(&mut conn, sql::get_many(D, kind, ids)).await?;
+        let found = rows
+            .iter()
+            .map(|r| decode(kind, r).map(|rec| (rec.id, rec)))
+            .collect::<Result<std::collections::HashMap<_, _>>>()?;
+        Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page> {
+        let page = sql::query(D, query)?;
+        let count = query
+            .count_total
+            .then(|| sql::count(D, query))
+            .transpose()?;
+        let wants_rows = query.limit != Some(0);
+        let Some(count) = count else {
+            let mut conn = self.reader.acquire().await.map_err(backend)?;
+            let rows = fetch_all(&mut conn, page).await?;
+            let records = rows
+                .iter()
+                .map(|r| decode(query.kind, r))
+                .collect::<Result<_>>()?;
+            return Ok(Page {
+                records,
+                total: None,
+            });
+        };
+        // Count and page in one read transaction: one snapshot for both. (An error returns
+        // early and drops the transaction, which closes its connection: see `Tx`.)
+        let mut tx = Tx::begin(&self.reader, "BEGIN").await.map_err(backend)?;
+        let total: i64 = {
+            let args = arguments(count.args)?;
+            sqlx::query_scalar_with(&count.text, args)
+                .fetch_one(tx.conn())
+                .await
+                .map_err(backend)?
+        };
+        let records = if wants_rows {
+            let rows = fetch_all(tx.conn(), page).await?;
+            rows.iter()
+                .map(|r| decode(query.kind, r))
+                .collect::<Result<_>>()?
+        } else {
+            Vec::new()
+        };
+        tx.commit().await.map_err(backend)?;
+        Ok(Page {
+            records,
+            total: Some(u64::try_from(total).unwrap_or_default()),
+        })
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<()> {
+        if commit.is_empty() {
+            return Ok(());
+        }
+        let mut tx = Tx::begin(&self.writer, "BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
+        if let Err(e) = apply_all(tx.conn(), &commit.writes).await {
+            tx.rollback().await;
+            return Err(e);
+        }
+        tx.commit().await.map_err(|e| match db_code(&e).as_deref() {
+            // Deferred foreign keys are checked here, on the final state of the commit.
+            Some(CONSTRAINT_FOREIGNKEY) => Error::Conflict(
+                "the commit breaks a reference: a record refers to one that does not exist, \
+                 or a deleted record is still referred to"
+                    .to_owned(),
+            ),
+            _ => backend(e),
+        })
+    }
+}
