@@ -4,6 +4,8 @@
 //! without faults.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 use std::sync::Arc;
@@ -17,6 +19,7 @@ use crm::core::store::faults::{FaultMode, FaultyStore};
 use crm::core::store::{Entity, MemoryStore, Query, Store};
 use crm::core::table::{TableReader, TextEncoding};
 use crm::Crm;
+use support::engines;
 
 const ROWS: usize = 24;
 
@@ -169,10 +172,14 @@ async fn state(store: &dyn Store) -> BTreeMap<String, (uuid::Uuid, usize)> {
     out
 }
 
-async fn sweep(make: impl Fn() -> Arc<dyn Store>) {
+async fn sweep<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Arc<dyn Store>>,
+{
     let data: Arc<[u8]> = csv().into();
     // A run without faults: the reference end state and the number of commits.
-    let inner = make();
+    let inner = make().await;
     let crm = Crm::new(inner.clone());
     let org = setup(&crm).await;
     let faulty = Arc::new(FaultyStore::new(inner.clone(), u64::MAX, FaultMode::Before));
@@ -191,7 +198,7 @@ async fn sweep(make: impl Fn() -> Arc<dyn Store>) {
 
     for k in 1..=commits {
         for mode in [FaultMode::Before, FaultMode::After] {
-            let inner = make();
+            let inner = make().await;
             let crm = Crm::new(inner.clone());
             let org = setup(&crm).await;
             let faulty = Arc::new(FaultyStore::new(inner.clone(), k, mode));
@@ -242,5 +249,35 @@ async fn sweep(make: impl Fn() -> Arc<dyn Store>) {
 
 #[tokio::test]
 async fn every_change_is_whole_after_any_failed_commit_on_the_memory_store() {
-    sweep(|| Arc::new(MemoryStore::new())).await;
+    sweep(|| async { Arc::new(MemoryStore::new()) as Arc<dyn Store> }).await;
+}
+
+#[tokio::test]
+async fn every_change_is_whole_after_any_failed_commit_on_sled() {
+    let dirs = std::sync::Mutex::new(Vec::new());
+    sweep(|| {
+        let (store, dir) = engines::sled();
+        dirs.lock().unwrap().push(dir);
+        async move { store }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_change_is_whole_after_any_failed_commit_on_sqlite() {
+    let dirs = std::sync::Mutex::new(Vec::new());
+    sweep(|| async {
+        let (store, dir) = engines::sqlite().await;
+        dirs.lock().unwrap().push(dir);
+        store
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_change_is_whole_after_any_failed_commit_on_postgres() {
+    if engines::postgres().await.is_none() {
+        return;
+    }
+    sweep(|| async { engines::postgres().await.expect("server checked above") }).await;
 }
