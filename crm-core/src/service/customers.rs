@@ -348,10 +348,7 @@ impl Crm {
                 Err(e) => Err(self.explain_duplicate(e, &key).await),
             }
         });
-        match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", None, e).await),
-            ok => ok,
-        }
+        self.logged(actor, action, "customer", None, res).await
     }
 
     /// One customer, if the actor may see it.
@@ -424,10 +421,7 @@ impl Crm {
             }
         }
         .await;
-        match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", Some(id), e).await),
-            ok => ok,
-        }
+        self.logged(actor, action, "customer", Some(id), res).await
     }
 
     /// Deletes a customer with its contacts and shares; when other records refer to it, archives
@@ -489,10 +483,7 @@ impl Crm {
             Ok(outcome)
         }
         .await;
-        match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", Some(id), e).await),
-            ok => ok,
-        }
+        self.logged(actor, action, "customer", Some(id), res).await
     }
 
     /// The store query for a search as this actor: criteria and visibility together.
@@ -610,10 +601,7 @@ impl Crm {
             Ok(n)
         }
         .await;
-        match res {
-            Err(e) => Err(self.refuse(actor, op.action(), "customer", None, e).await),
-            ok => ok,
-        }
+        self.logged(actor, op.action(), "customer", None, res).await
     }
 
     /// The contacts of a visible customer, primary first.
@@ -888,10 +876,7 @@ impl Crm {
             self.commit(&s, c).await?;
             Ok(customers.len())
         });
-        match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", None, e).await),
-            ok => ok,
-        }
+        self.logged(actor, action, "customer", None, res).await
     }
 
     /// Removes a grantee's share of customers.
@@ -935,10 +920,7 @@ impl Crm {
             self.commit(&s, c).await?;
             Ok(n)
         });
-        match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", None, e).await),
-            ok => ok,
-        }
+        self.logged(actor, action, "customer", None, res).await
     }
 
     /// Sets the owner of customers (分配). The actor must be above each current owner (or an
@@ -982,10 +964,7 @@ impl Crm {
             self.commit(&s, c).await?;
             Ok(n)
         });
-        match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", None, e).await),
-            ok => ok,
-        }
+        self.logged(actor, action, "customer", None, res).await
     }
 
     /// Moves every customer of one salesperson to another (移交), as when someone leaves. Both
@@ -1040,10 +1019,8 @@ impl Crm {
             self.commit(&s, c).await?;
             Ok(page.records.len())
         });
-        match res {
-            Err(e) => Err(self.refuse(actor, action, "employee", Some(from), e).await),
-            ok => ok,
-        }
+        self.logged(actor, action, "employee", Some(from), res)
+            .await
     }
 
     /// Records a visit, call or message with a customer (联系记录) and moves the customer's

@@ -472,10 +472,7 @@ impl Crm {
             Ok(report)
         }
         .await;
-        match res {
-            Err(e) => Err(self.refuse(actor, action, "customer", None, e).await),
-            ok => ok,
-        }
+        self.logged(actor, action, "customer", None, res).await
     }
 
     /// Commits one batch of checked rows: customers, contacts and audit entries together.

@@ -195,6 +195,22 @@ impl Crm {
         err
     }
 
+    /// Passes a result through, recording a refusal in the audit log on the way (see
+    /// [`Crm::refuse`]).
+    pub(crate) async fn logged<T>(
+        &self,
+        actor: Actor,
+        action: &str,
+        kind: &str,
+        record_id: Option<Uuid>,
+        res: Result<T>,
+    ) -> Result<T> {
+        match res {
+            Err(e) => Err(self.refuse(actor, action, kind, record_id, e).await),
+            ok => ok,
+        }
+    }
+
     /// Commits the decision of one attempt, asserting that the organisation (on which every
     /// access decision rests) did not change meanwhile.
     pub(crate) async fn commit(&self, s: &Session, mut c: Commit) -> Result<()> {

@@ -132,10 +132,7 @@ impl Crm {
             c.update(revision_record(action), s.org_version);
             self.store.commit(c).await
         });
-        match res {
-            Err(e) => Err(self.refuse(actor, action, kind, Some(id), e).await),
-            ok => ok,
-        }
+        self.logged(actor, action, kind, Some(id), res).await
     }
 
     /// Creates a department under `parent` (or at the top).
@@ -319,10 +316,8 @@ impl Crm {
             self.commit(&s, c).await?;
             Ok(opt)
         });
-        match res {
-            Err(e) => Err(self.refuse(actor, action, "setting_option", None, e).await),
-            ok => ok,
-        }
+        self.logged(actor, action, "setting_option", None, res)
+            .await
     }
 
     /// The values of an option list, in display order. Settings are readable by everyone.
