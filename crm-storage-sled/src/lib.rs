@@ -1,1 +1,505 @@
-//! sled storage adapter (in progress).
+//! The sled storage adapter of the crm library: embedded, zero set-up, durable.
+//!
+//! [`SledStore`] implements the storage port [`crm_core::store::Store`] on a
+//! [sled](https://docs.rs/sled/0.34) database in a directory. It holds no business rule: it
+//! stores, indexes, scans and commits; filtering, ordering and paging are done by the core's
+//! own query engine ([`crm_core::store::eval`]), so its answers are the memory store's answers,
+//! and the conformance suite proves it.
+//!
+//! ```
+//! # futures::executor::block_on(async {
+//! use crm_core::store::{Commit, Store, Entity};
+//! use crm_core::settings::{Sequence, SEQUENCE};
+//! use crm_storage_sled::SledStore;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = SledStore::open(dir.path().join("crm"))?;
+//! let seq = Sequence { id: uuid::Uuid::now_v7(), name: "order-no".into(), next: 1 };
+//! let mut commit = Commit::new();
+//! commit.insert(seq.to_record());
+//! store.commit(commit).await?;
+//! let stored = store.get(&SEQUENCE, seq.id).await?.expect("committed");
+//! assert_eq!(stored.version, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! # Layout
+//!
+//! | tree              | key                                   | value                          |
+//! |-------------------|---------------------------------------|--------------------------------|
+//! | `kind/<kind>`     | 16 id bytes                           | version and column values      |
+//! | `unique/<index>`  | order-preserving key tuple            | 16 id bytes of the holder      |
+//! | `index/<index>`   | order-preserving key tuple ++ id      | empty                          |
+//! | `refs`            | kind name ++ `0` ++ target id         | u64 count of referring records |
+//! | `meta`            | `schema_version`                      | u32                            |
+//!
+//! Every check a commit makes is a read by key — a version, a unique key, whether a reference
+//! target exists, how many records still refer to a record being deleted — because a sled
+//! transaction can read by key but not scan, and may run its closure more than once. So one
+//! commit is one sled transaction over the trees it touches, whose closure reads, checks and
+//! writes and does nothing else ([`Commit`](crm_core::store::Commit) semantics: see
+//! [`crm_core::store`]). A key with a `Null` part is not stored in a unique tree (it never
+//! conflicts, as in SQL); non-unique index trees store every record, nulls first.
+//!
+//! Record values use a compact tag-and-payload encoding (decimals in their 16-byte form, which
+//! keeps the scale; timestamps as microseconds, the precision every adapter stores; JSON as its
+//! text). Index keys use an order-preserving encoding, so index trees serve prefix (equality)
+//! and range scans in value order.
+//!
+//! # Queries, and why there is a record cache
+//!
+//! The performance target is a multi-criteria customer search over 100,000 customers in under
+//! 10 ms (median). Decoding 100,000 records from sled for every search takes far longer, and
+//! most customer searches cannot start from an index (a name that *contains* some text, a
+//! manager's visibility filter that is an `Or`). So a kind is decoded once into an in-process
+//! cache the first time a query has to scan it ([`CachePolicy::OnFirstScan`], the default).
+//! The cache is exact, never stale, because this process is the only writer (sled locks its
+//! directory) and every commit updates the cache under the same lock as the sled transaction:
+//! readers see a commit whole or not at all. Next to the records the cache keeps, for the first
+//! column of every index, a map value → records; a query starts from the most selective
+//! equality, `In` or range criterion it can find (also across the branches of an `Or`, such as
+//! the visibility filter), and only these candidates go through `eval`. Candidate selection
+//! only narrows (it returns a superset); `eval` decides, so answers do not change.
+//!
+//! The price is memory: the decoded records of every cached kind (roughly 1–2 KB per customer).
+//! Kinds that are only ever read by id or through an index (the audit log by record or actor)
+//! are never cached; [`CachePolicy::Off`] turns the cache off entirely. Without the cache, a
+//! query whose filter pins `id` reads those records by key, one that pins the first column of
+//! an index to a few values prefix-scans that index tree, and anything else decodes the whole
+//! kind tree.
+//!
+//! # Durability
+//!
+//! sled 0.34 makes a write durable only once it is flushed. With the default
+//! [`Durability::FlushEachCommit`], [`Store::commit`](crm_core::store::Store::commit) returns
+//! only after the commit is flushed to disk. With [`Durability::Batched`] it returns as soon as
+//! the commit is applied; the host calls [`SledStore::flush`] itself (on a timer, at the end of
+//! an import), and sled also flushes in the background about every half second. A crash may
+//! then lose the last commits, but never leaves part of one: a sled transaction is recovered
+//! whole or not at all.
+//!
+//! # Capabilities
+//!
+//! Durable; one process at a time (sled locks the directory), any number of tasks and threads
+//! inside it.
+
+mod cache;
+mod codec;
+mod commit;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+use crm_core::store::{eval, Capabilities, Commit, Kind, Page, Query, Record, Store, Value};
+use crm_core::{Error, Result};
+use sled::{Db, Tree};
+use uuid::Uuid;
+
+use crate::cache::KindCache;
+
+/// The version of the on-disk layout this build writes and reads. A store written by a newer
+/// version is refused at open, never misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Tree names.
+pub(crate) mod names {
+    /// Reference counts.
+    pub(crate) const REFS: &str = "refs";
+    /// Store metadata.
+    pub(crate) const META: &str = "meta";
+    /// Key of the schema version in [`META`].
+    pub(crate) const SCHEMA_KEY: &[u8] = b"schema_version";
+
+    /// The records of a kind.
+    pub(crate) fn kind(name: &str) -> String {
+        format!("kind/{name}")
+    }
+
+    /// A unique index.
+    pub(crate) fn unique(index: &str) -> String {
+        format!("unique/{index}")
+    }
+
+    /// A non-unique index.
+    pub(crate) fn index(index: &str) -> String {
+        format!("index/{index}")
+    }
+}
+
+/// When a commit is on disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// A commit returns only after it is flushed to disk (`sled::Db::flush`). The default.
+    #[default]
+    FlushEachCommit,
+    /// A commit returns once applied; the host calls [`SledStore::flush`] itself (for example on
+    /// a timer, or after a batch import), and sled flushes in the background about every 500 ms.
+    /// A crash may lose the last commits, but never leaves part of a commit.
+    Batched,
+}
+
+/// Which kinds are kept decoded in memory (see the crate documentation for why).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// A kind is loaded into memory the first time a query has to scan it, and kept current by
+    /// every commit after that. Kinds read only by id or through an index are never loaded. The
+    /// default.
+    #[default]
+    OnFirstScan,
+    /// Nothing is cached: every read decodes from sled.
+    Off,
+}
+
+/// Options for [`SledStore::open_with`].
+///
+/// ```
+/// use crm_storage_sled::{Durability, SledOptions};
+/// let opts = SledOptions { durability: Durability::Batched, ..SledOptions::default() };
+/// assert_eq!(opts.durability, Durability::Batched);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SledOptions {
+    /// When a commit is on disk.
+    pub durability: Durability,
+    /// Which kinds are kept decoded in memory.
+    pub cache: CachePolicy,
+}
+
+#[derive(Default)]
+struct State {
+    /// The loaded kinds, by name.
+    caches: HashMap<&'static str, KindCache>,
+}
+
+/// A [`Store`] on a sled database. See the crate documentation for layout, caching and
+/// durability.
+pub struct SledStore {
+    db: Db,
+    options: SledOptions,
+    // A std RwLock, not an async one: it is never held across an await point. Commits take it
+    // for writing around the sled transaction and the cache update, so a reader (which takes
+    // it for reading) sees every commit whole or not at all.
+    state: RwLock<State>,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn backend(e: sled::Error) -> Error {
+    Error::backend(e)
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in the directory `path`, with default options.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when the directory cannot be opened (for example because another
+    /// process has it open) or holds a store written by a newer version of this crate.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, SledOptions::default())
+    }
+
+    /// Opens (or creates) the store in the directory `path`.
+    ///
+    /// # Errors
+    /// As [`SledStore::open`].
+    pub fn open_with(path: impl AsRef<Path>, options: SledOptions) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(path.as_ref())
+            .open()
+            .map_err(backend)?;
+        check_schema(&db)?;
+        Ok(SledStore {
+            db,
+            options,
+            state: RwLock::new(State::default()),
+        })
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> SledOptions {
+        self.options
+    }
+
+    /// Flushes every commit so far to disk; returns when they are durable. Needed only with
+    /// [`Durability::Batched`]. Blocks the calling thread for the fsync; from an async runtime,
+    /// call it where blocking is allowed (for example tokio's `spawn_blocking`).
+    ///
+    /// # Errors
+    /// [`Error::Backend`] on I/O failure.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush().map(drop).map_err(backend)
+    }
+
+    /// Loads a kind into the record cache now rather than at its first scanning query (for
+    /// example at start-up, so that the first customer search is as fast as the others). Does
+    /// nothing when the cache is off or the kind is already loaded.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when a stored record cannot be read.
+    pub fn preload(&self, kind: &'static Kind) -> Result<()> {
+        if self.options.cache == CachePolicy::Off {
+            return Ok(());
+        }
+        let mut state = self.write();
+        if state.caches.contains_key(kind.name) {
+            return Ok(());
+        }
+        let mut cache = KindCache::new(kind);
+        for item in self.kind_tree(kind)?.iter() {
+            let (k, v) = item.map_err(backend)?;
+            cache.put(codec::decode_record(kind, codec::id_from_key(&k)?, &v)?);
+        }
+        state.caches.insert(kind.name, cache);
+        Ok(())
+    }
+
+    fn kind_tree(&self, kind: &Kind) -> Result<Tree> {
+        self.db.open_tree(names::kind(kind.name)).map_err(backend)
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        match self.state.read() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                drop(poisoned);
+                drop(self.write());
+                self.state.read().unwrap_or_else(PoisonError::into_inner)
+            }
+        }
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        match self.state.write() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                // A panic during a cache update: sled is the truth, so forget the caches (they
+                // reload on demand) and carry on.
+                let mut g = poisoned.into_inner();
+                g.caches.clear();
+                self.state.clear_poison();
+                g
+            }
+        }
+    }
+
+    fn decode_ids(&self, kind: &'static Kind, ids: impl IntoIterator<Item = Uuid>) -> Result<Vec<Record>> {
+        let tree = self.kind_tree(kind)?;
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(v) = tree.get(id.as_bytes()).map_err(backend)? {
+                out.push(codec::decode_record(kind, id, &v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The records a query must look at when it can start from sled keys: the pinned ids, or
+    /// the records an index tree lists for the pinned values of its first column. `None` when
+    /// the query has to scan the whole kind.
+    fn indexed_candidates(&self, query: &Query) -> Result<Option<Vec<Record>>> {
+        let kind = query.kind;
+        if let Some(vals) = eval::pinned_values(&query.filter, "id") {
+            let ids: BTreeSet<Uuid> = vals
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::Id(id) => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            return self.decode_ids(kind, ids).map(Some);
+        }
+        for idx in kind.indexes {
+            let Some(first) = idx.columns.first() else {
+                continue;
+            };
+            // A unique tree leaves out keys with a null part, so it lists every record with a
+            // given first value only when the other columns cannot be null.
+            let complete = !idx.unique
+                || idx.columns.iter().skip(1).all(|c| {
+                    kind.column_index(c)
+                        .is_some_and(|i| !kind.columns[i].nullable)
+                });
+            if !complete {
+                continue;
+            }
+            let Some(vals) = eval::pinned_values(&query.filter, first) else {
+                continue;
+            };
+            let name = if idx.unique {
+                names::unique(idx.name)
+            } else {
+                names::index(idx.name)
+            };
+            let tree = self.db.open_tree(name).map_err(backend)?;
+            let prefixes: BTreeSet<Vec<u8>> = vals
+                .into_iter()
+                .filter(|v| !v.is_null())
+                .map(codec::key_of)
+                .collect();
+            let mut ids = BTreeSet::new();
+            for p in prefixes {
+                for item in tree.scan_prefix(p) {
+                    let (k, v) = item.map_err(backend)?;
+                    let id_bytes = if idx.unique {
+                        &v[..]
+                    } else {
+                        k.get(k.len().saturating_sub(16)..).unwrap_or_default()
+                    };
+                    ids.insert(codec::id_from_key(id_bytes)?);
+                }
+            }
+            return self.decode_ids(kind, ids).map(Some);
+        }
+        Ok(None)
+    }
+
+    fn query_uncached(&self, query: &Query) -> Result<Page> {
+        let _snapshot = self.read();
+        let records = match self.indexed_candidates(query)? {
+            Some(r) => r,
+            None => {
+                let mut all = Vec::new();
+                for item in self.kind_tree(query.kind)?.iter() {
+                    let (k, v) = item.map_err(backend)?;
+                    all.push(codec::decode_record(query.kind, codec::id_from_key(&k)?, &v)?);
+                }
+                all
+            }
+        };
+        let (records, total) = eval::run(query, records.iter());
+        Ok(Page { records, total })
+    }
+}
+
+fn check_schema(db: &Db) -> Result<()> {
+    let meta = db.open_tree(names::META).map_err(backend)?;
+    match meta.get(names::SCHEMA_KEY).map_err(backend)? {
+        None => {
+            meta.insert(names::SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes()[..])
+                .map_err(backend)?;
+            db.flush().map_err(backend)?;
+            Ok(())
+        }
+        Some(v) => {
+            let found = <[u8; 4]>::try_from(&v[..])
+                .map(u32::from_be_bytes)
+                .map_err(|_| Error::backend_msg("sled store: unreadable schema version"))?;
+            if found == SCHEMA_VERSION {
+                Ok(())
+            } else if found > SCHEMA_VERSION {
+                Err(Error::backend_msg(format!(
+                    "sled store: written by schema version {found}, newer than the version this \
+                     build reads ({SCHEMA_VERSION}); open it with a newer crm-storage-sled"
+                )))
+            } else {
+                Err(Error::backend_msg(format!(
+                    "sled store: schema version {found} is older than {SCHEMA_VERSION} and no \
+                     migration from it exists"
+                )))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SledStore {
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::new(true, false)
+    }
+
+    async fn get(&self, kind: &'static Kind, id: Uuid) -> Result<Option<Record>> {
+        let state = self.read();
+        if let Some(cache) = state.caches.get(kind.name) {
+            return Ok(cache.get(&id).cloned());
+        }
+        Ok(self.decode_ids(kind, [id])?.pop())
+    }
+
+    async fn get_many(&self, kind: &'static Kind, ids: &[Uuid]) -> Result<Vec<Record>> {
+        let state = self.read();
+        if let Some(cache) = state.caches.get(kind.name) {
+            return Ok(ids.iter().filter_map(|id| cache.get(id)).cloned().collect());
+        }
+        self.decode_ids(kind, ids.iter().copied())
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page> {
+        query.check_columns()?;
+        if self.options.cache == CachePolicy::Off {
+            return self.query_uncached(query);
+        }
+        {
+            let state = self.read();
+            match state.caches.get(query.kind.name) {
+                Some(cache) if !cache.lacks_maps(query) => {
+                    return Ok(cache.query(query));
+                }
+                Some(_) => {}
+                None => {
+                    if let Some(records) = self.indexed_candidates(query)? {
+                        let (records, total) = eval::run(query, records.iter());
+                        return Ok(Page { records, total });
+                    }
+                }
+            }
+        }
+        // The query has to scan, or could use maps not built yet: load the kind and build the
+        // maps (once), then answer from the cache.
+        self.preload(query.kind)?;
+        {
+            let mut state = self.write();
+            if let Some(cache) = state.caches.get_mut(query.kind.name) {
+                cache.build_maps(query);
+            }
+        }
+        let state = self.read();
+        match state.caches.get(query.kind.name) {
+            Some(cache) => Ok(cache.query(query)),
+            None => Err(Error::backend_msg("sled store: cache not loaded")),
+        }
+    }
+
+    async fn commit(&self, commit: Commit) -> Result<()> {
+        if commit.is_empty() {
+            return Ok(());
+        }
+        {
+            let mut state = self.write();
+            let outcomes = commit::apply(&self.db, &commit)?;
+            let mut evict = Vec::new();
+            for o in outcomes {
+                let Some(cache) = state.caches.get_mut(o.kind.name) else {
+                    continue;
+                };
+                match o.stored {
+                    Some(bytes) => match codec::decode_record(o.kind, o.id, &bytes) {
+                        Ok(r) => cache.put(r),
+                        // Cannot happen for bytes we just encoded; if it does, sled is the
+                        // truth and the kind reloads on demand.
+                        Err(_) => evict.push(o.kind.name),
+                    },
+                    None => cache.remove(&o.id),
+                }
+            }
+            for name in evict {
+                state.caches.remove(name);
+            }
+        }
+        if self.options.durability == Durability::FlushEachCommit {
+            // The blocking flush, not `flush_async`: with several flushes in flight
+            // `flush_async` can wait forever in sled 0.34 (spacejam/sled#1241, #1308). The
+            // lock is released by now, so other commits proceed while this one waits.
+            self.flush()?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,198 @@
+//! The storage conformance suite of the core, on the sled store: fresh, twice on the same data,
+//! with the record cache and without it, and across close and reopen.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Arc;
+
+use crm_core::customer::{Contact, CONTACT, CUSTOMER};
+use crm_core::org::{Department, Employee, EMPLOYEE};
+use crm_core::settings::{Sequence, SEQUENCE};
+use crm_core::store::{conformance, Commit, Entity, Filter, Query, Store, Value};
+use crm_core::Error;
+use crm_storage_sled::{CachePolicy, Durability, SledOptions, SledStore, SCHEMA_VERSION};
+use futures::executor::block_on;
+use uuid::Uuid;
+
+fn run_suite(store: Arc<SledStore>) {
+    let passed = block_on(conformance::run_all(store, conformance::thread_spawner()))
+        .expect("conformance");
+    assert_eq!(passed.len(), 8);
+}
+
+#[test]
+fn sled_store_passes_the_conformance_suite_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    assert!(store.capabilities().durable);
+    assert!(!store.capabilities().multi_process);
+    run_suite(store.clone());
+    run_suite(store);
+}
+
+#[test]
+fn sled_store_without_cache_passes_the_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SledOptions {
+        cache: CachePolicy::Off,
+        durability: Durability::Batched,
+    };
+    let store = Arc::new(SledStore::open_with(dir.path(), opts).unwrap());
+    run_suite(store.clone());
+    run_suite(store.clone());
+    store.flush().unwrap();
+}
+
+#[test]
+fn sled_store_passes_the_suite_again_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Arc::new(SledStore::open(dir.path()).unwrap());
+        run_suite(store);
+    }
+    let store = Arc::new(SledStore::open(dir.path()).unwrap());
+    run_suite(store);
+}
+
+fn org(store: &SledStore) -> (Department, Employee) {
+    let d = Department {
+        id: Uuid::now_v7(),
+        name: "销售部".into(),
+        parent_id: None,
+    };
+    let e = Employee {
+        id: Uuid::now_v7(),
+        code: "E001".into(),
+        name: "张三".into(),
+        department_id: d.id,
+        manager_id: None,
+        role_ids: Default::default(),
+        active: true,
+    };
+    let mut c = Commit::new();
+    c.insert(d.to_record()).insert(e.to_record());
+    block_on(store.commit(c)).unwrap();
+    (d, e)
+}
+
+#[test]
+fn data_versions_and_rules_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let (dept, emp, seq) = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let (dept, emp) = org(&store);
+        let mut seq = Sequence {
+            id: Uuid::now_v7(),
+            name: "order".into(),
+            next: 1,
+        };
+        let mut c = Commit::new();
+        c.insert(seq.to_record());
+        block_on(store.commit(c)).unwrap();
+        for v in 1..=3 {
+            seq.next += 1;
+            let mut c = Commit::new();
+            c.update(seq.to_record(), v);
+            block_on(store.commit(c)).unwrap();
+        }
+        // Load the employee kind into the cache, so reopening starts from a cold cache.
+        let q = Query::filter(&EMPLOYEE, Filter::Contains("name", "张".into()));
+        assert_eq!(block_on(store.query(&q)).unwrap().records.len(), 1);
+        (dept, emp, seq)
+    };
+
+    let store = SledStore::open(dir.path()).unwrap();
+    let r = block_on(store.get(&SEQUENCE, seq.id)).unwrap().expect("sequence survives");
+    assert_eq!(r.version, 4);
+    assert_eq!(Sequence::from_record(&r).unwrap(), seq);
+    let r = block_on(store.get(&EMPLOYEE, emp.id)).unwrap().expect("employee survives");
+    assert_eq!(Employee::from_record(&r).unwrap(), emp);
+
+    // A stale version is still a conflict.
+    let mut c = Commit::new();
+    c.update(seq.to_record(), 3);
+    assert!(matches!(block_on(store.commit(c)), Err(Error::Conflict(_))));
+
+    // The unique employee code still holds, and names the holder.
+    let twin = Employee {
+        id: Uuid::now_v7(),
+        ..emp.clone()
+    };
+    let mut c = Commit::new();
+    c.insert(twin.to_record());
+    match block_on(store.commit(c)) {
+        Err(Error::Duplicate {
+            rule: "employee_code",
+            existing: Some(e),
+            ..
+        }) => assert_eq!(e, emp.id.to_string()),
+        other => panic!("expected a duplicate, got {other:?}"),
+    }
+
+    // References still hold: the department is referred to by the employee.
+    let mut c = Commit::new();
+    c.delete(&crm_core::org::DEPARTMENT, dept.id, 1);
+    assert!(matches!(block_on(store.commit(c)), Err(Error::Conflict(_))));
+
+    // A contact of a missing customer is refused; the sequence can still move on.
+    let orphan = Contact {
+        id: Uuid::now_v7(),
+        customer_id: Uuid::now_v7(),
+        name: "孤儿".into(),
+        title: None,
+        mobile: None,
+        phone: None,
+        email: None,
+        birthday: None,
+        primary: true,
+        notes: None,
+    };
+    let mut c = Commit::new();
+    c.insert(orphan.to_record());
+    assert!(matches!(block_on(store.commit(c)), Err(Error::Conflict(_))));
+    let q = Query::filter(&CONTACT, Filter::Eq("customer_id", Value::Id(orphan.customer_id)));
+    assert!(block_on(store.query(&q)).unwrap().records.is_empty());
+
+    // Delete the employee, then the department is free to go.
+    let mut c = Commit::new();
+    c.delete(&EMPLOYEE, emp.id, 1).delete(&crm_core::org::DEPARTMENT, dept.id, 1);
+    block_on(store.commit(c)).unwrap();
+    assert!(block_on(store.get(&EMPLOYEE, emp.id)).unwrap().is_none());
+    let q = Query::filter(&EMPLOYEE, Filter::Eq("code", Value::Text("E001".into()))).with_total();
+    assert_eq!(block_on(store.query(&q)).unwrap().total, Some(0));
+    assert_eq!(block_on(store.query(&Query::all(&CUSTOMER))).unwrap().records.len(), 0);
+}
+
+#[test]
+fn batched_commits_survive_an_explicit_flush_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SledOptions {
+        durability: Durability::Batched,
+        ..SledOptions::default()
+    };
+    let id = {
+        let store = SledStore::open_with(dir.path(), opts).unwrap();
+        let (_, e) = org(&store);
+        store.flush().unwrap();
+        e.id
+    };
+    let store = SledStore::open(dir.path()).unwrap();
+    assert!(block_on(store.get(&EMPLOYEE, id)).unwrap().is_some());
+}
+
+#[test]
+fn a_store_from_a_newer_schema_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SledStore::open(dir.path()).unwrap());
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert("schema_version", &(SCHEMA_VERSION + 1).to_be_bytes()[..])
+            .unwrap();
+        db.flush().unwrap();
+    }
+    match SledStore::open(dir.path()) {
+        Err(Error::Backend(e)) => assert!(e.to_string().contains("newer"), "{e}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
