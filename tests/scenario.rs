@@ -35,6 +35,13 @@ async fn customer_scenario_on_the_memory_store() {
     let mut sorted = s.search_names.clone();
     sorted.sort();
     assert_eq!(s.search_names, sorted);
+    assert_eq!(
+        s.products,
+        [
+            ("P-002".to_owned(), "0.35".parse().unwrap()),
+            ("P-003".to_owned(), "88".parse().unwrap())
+        ]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,7 @@ pub static KINDS: &[&Kind] = &[
     &crate::customer::CUSTOMER_SHARE,
     &crate::customer::CONTACT_LOG,
     &crate::audit::AUDIT_ENTRY,
+    &crate::product::PRODUCT,
 ];
 
 /// The kind with this name.

@@ -11,6 +11,7 @@
 //! | --- | --- |
 //! | [`service`] | [`Crm`], the façade: one async method per public operation, each taking the acting user |
 //! | [`customer`] | customer files, contacts, shares, contact records, search criteria, access decisions |
+//! | [`product`] | the product catalogue (商品中心): products, duplicate keys, search |
 //! | [`org`] | departments, employees, roles and permissions, the [`org::Actor`] |
 //! | [`money`] | money, rounding policies, exchange rates, tax rates and the one document-totals function |
 //! | [`text`] | capital numerals (大写金额), credit codes, name keys for 排重, phone and e-mail checks |
@@ -45,6 +46,7 @@ pub mod customer;
 pub mod error;
 pub mod money;
 pub mod org;
+pub mod product;
 pub mod service;
 pub mod settings;
 pub mod sources;

@@ -32,6 +32,7 @@ pub struct Summary {
     pub archived: bool,
     pub audit_entries: usize,
     pub export_lines: usize,
+    pub products: Vec<(String, rust_decimal::Decimal)>,
 }
 
 fn sample() -> PathBuf {
@@ -70,6 +71,8 @@ pub async fn run(store: Arc<dyn Store>) -> Summary {
         (Resource::ContactLog, Op::Create),
         (Resource::ContactLog, Op::View),
         (Resource::Audit, Op::View),
+        (Resource::Product, Op::View),
+        (Resource::Product, Op::Create),
     ]
     .into_iter()
     .map(|(r, o)| Permission::new(r, o))
@@ -198,7 +201,35 @@ pub async fn run(store: Arc<dyn Store>) -> Summary {
     crm.export_customers_csv(l, &CustomerSearch::default(), &mut out)
         .await
         .unwrap();
+    for (code, name, price) in [
+        ("P-002", "不锈钢螺丝 M6", "0.35"),
+        ("P-001", "工业胶带 48mm", "12.50"),
+        ("P-003", "螺丝刀套装", "88.00"),
+    ] {
+        let input = crm::core::product::ProductInput::builder()
+            .code(code.into())
+            .name(name.into())
+            .unit("个".into())
+            .sale_price(price.parse().unwrap())
+            .tax_rate("0.13".parse().unwrap())
+            .build();
+        crm.create_product(z, input).await.unwrap();
+    }
+    let products = crm
+        .search_products(
+            l,
+            &crm::core::product::ProductSearch::builder()
+                .text(Some("螺丝".into()))
+                .build(),
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|p| (p.code, p.sale_price))
+        .collect();
     Summary {
+        products,
         dry_run: (dry.rows, dry.created, dry.duplicates, dry.invalid),
         imported: report.created,
         visible,

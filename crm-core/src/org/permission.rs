@@ -19,6 +19,8 @@ pub enum Resource {
     ContactLog,
     /// The audit log.
     Audit,
+    /// Products (商品).
+    Product,
     /// Employees, departments and roles.
     Org,
     /// Basic settings (基础设置).
@@ -77,6 +79,7 @@ const RESOURCES: &[(Resource, &str)] = &[
     (Resource::Contact, "contact"),
     (Resource::ContactLog, "contact_log"),
     (Resource::Audit, "audit"),
+    (Resource::Product, "product"),
     (Resource::Org, "org"),
     (Resource::Settings, "settings"),
 ];

@@ -8,6 +8,7 @@
 mod customers;
 mod exchange;
 mod org;
+mod products;
 
 use std::sync::{Arc, RwLock};
 
