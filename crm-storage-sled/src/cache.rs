@@ -328,16 +328,28 @@ impl KindCache {
 
     /// The maps `filter` could use, built or not.
     fn wanted(&self, filter: &Filter, out: &mut Vec<Wanted>) {
-        let values = |c: &str| self.position(c, &[ColumnType::Json], true).map(Wanted::Values);
+        let values = |c: &str| {
+            self.position(c, &[ColumnType::Json], true)
+                .map(Wanted::Values)
+        };
         match filter {
-            Filter::Eq(c, _) | Filter::In(c, _) | Filter::Range(c, ..) | Filter::IsNull(c, true) => {
+            Filter::Eq(c, _)
+            | Filter::In(c, _)
+            | Filter::Range(c, ..)
+            | Filter::IsNull(c, true) => {
                 out.extend(values(c));
             }
             Filter::Contains(c, needle) if !needle.is_empty() => {
-                out.extend(self.position(c, &[ColumnType::Text], false).map(Wanted::Grams));
+                out.extend(
+                    self.position(c, &[ColumnType::Text], false)
+                        .map(Wanted::Grams),
+                );
             }
             Filter::JsonHasAny(c, _) => {
-                out.extend(self.position(c, &[ColumnType::Json], false).map(Wanted::Elements));
+                out.extend(
+                    self.position(c, &[ColumnType::Json], false)
+                        .map(Wanted::Elements),
+                );
             }
             Filter::And(fs) | Filter::Or(fs) => fs.iter().for_each(|f| self.wanted(f, out)),
             Filter::All | Filter::Contains(..) | Filter::IsNull(_, false) => {}
@@ -440,9 +452,12 @@ impl KindCache {
             Filter::In("id", vs) => Some(vs.len()),
             Filter::Eq(_, Value::Null) => Some(0),
             Filter::Eq(c, v) => self.value_map(c).map(|m| listed(m, v)),
-            Filter::In(c, vs) => self
-                .value_map(c)
-                .map(|m| vs.iter().filter(|v| !v.is_null()).map(|v| listed(m, v)).sum()),
+            Filter::In(c, vs) => self.value_map(c).map(|m| {
+                vs.iter()
+                    .filter(|v| !v.is_null())
+                    .map(|v| listed(m, v))
+                    .sum()
+            }),
             Filter::IsNull(c, true) => self.value_map(c).map(|m| listed(m, &Value::Null)),
             Filter::Range(c, lo, hi) => {
                 let m = self.value_map(c)?;
@@ -498,7 +513,10 @@ impl KindCache {
             Filter::Eq(_, Value::Null) => empty(),
             Filter::Eq(c, v) => {
                 let m = self.value_map(c)?;
-                Some(m.get(v).map_or(Cow::Owned(Vec::new()), |l| Cow::Borrowed(l.as_slice())))
+                Some(
+                    m.get(v)
+                        .map_or(Cow::Owned(Vec::new()), |l| Cow::Borrowed(l.as_slice())),
+                )
             }
             Filter::In(c, vs) => {
                 let m = self.value_map(c)?;
@@ -625,13 +643,13 @@ impl KindCache {
             met.len() >= wanted
         };
         if first.descending {
-            for (_, slots) in map.iter().rev() {
+            for slots in map.values().rev() {
                 if visit(slots) {
                     break;
                 }
             }
         } else {
-            for (_, slots) in map {
+            for slots in map.values() {
                 if visit(slots) {
                     break;
                 }
@@ -648,7 +666,10 @@ impl KindCache {
                     .slots(slots)
                     .filter(|r| eval::matches(&query.filter, r))
                     .count(),
-                None => self.iter().filter(|r| eval::matches(&query.filter, r)).count(),
+                None => self
+                    .iter()
+                    .filter(|r| eval::matches(&query.filter, r))
+                    .count(),
             };
             n as u64
         });
@@ -713,7 +734,11 @@ mod tests {
         assert_eq!(hits(&mut c, &h).unwrap().len(), 2);
         let r = Filter::Range("next", Bound::Included(Value::Int(2)), Bound::Unbounded);
         assert_eq!(hits(&mut c, &r).unwrap(), vec![b.id]);
-        let e = Filter::Range("next", Bound::Excluded(Value::Int(2)), Bound::Excluded(Value::Int(2)));
+        let e = Filter::Range(
+            "next",
+            Bound::Excluded(Value::Int(2)),
+            Bound::Excluded(Value::Int(2)),
+        );
         assert!(hits(&mut c, &e).unwrap().is_empty());
         c.remove(&b.id);
         assert_eq!(c.len(), 1);
@@ -732,11 +757,24 @@ mod tests {
     #[test]
     fn candidates_cover_every_match() {
         let mut c = KindCache::new(&SEQUENCE);
-        let names = ["", "a", "ab", "ba", "aba", "北京", "北京市", "京北", "a北", "b\0"];
+        let names = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "aba",
+            "北京",
+            "北京市",
+            "京北",
+            "a北",
+            "b\0",
+        ];
         for (i, n) in names.iter().enumerate() {
             c.put(seq(n, i64::try_from(i % 4).unwrap()));
         }
-        let needles = ["", "a", "b", "ab", "aba", "北", "京", "北京", "京市", "x", "\0", "b\0"];
+        let needles = [
+            "", "a", "b", "ab", "aba", "北", "京", "北京", "京市", "x", "\0", "b\0",
+        ];
         for n in needles {
             superset(&mut c, &Filter::Contains("name", n.into()));
             superset(
@@ -750,8 +788,14 @@ mod tests {
         for lo in 0..5 {
             for hi in 0..5 {
                 for (l, h) in [
-                    (Bound::Included(Value::Int(lo)), Bound::Included(Value::Int(hi))),
-                    (Bound::Excluded(Value::Int(lo)), Bound::Excluded(Value::Int(hi))),
+                    (
+                        Bound::Included(Value::Int(lo)),
+                        Bound::Included(Value::Int(hi)),
+                    ),
+                    (
+                        Bound::Excluded(Value::Int(lo)),
+                        Bound::Excluded(Value::Int(hi)),
+                    ),
                     (Bound::Unbounded, Bound::Excluded(Value::Int(hi))),
                     (Bound::Included(Value::Int(lo)), Bound::Unbounded),
                 ] {

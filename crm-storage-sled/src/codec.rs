@@ -167,9 +167,9 @@ fn get_value(r: &mut Reader<'_>) -> Result<Value, Error> {
             b.copy_from_slice(r.take(16)?);
             Value::Id(Uuid::from_bytes(b))
         }
-        T_JSON => Value::Json(
-            serde_json::from_str(r.text()?).map_err(|e| corrupt(format!("JSON: {e}")))?,
-        ),
+        T_JSON => {
+            Value::Json(serde_json::from_str(r.text()?).map_err(|e| corrupt(format!("JSON: {e}")))?)
+        }
         t => return Err(corrupt(format!("unknown value tag {t}"))),
     })
 }
@@ -218,7 +218,9 @@ pub(crate) fn decode_record(kind: &'static Kind, id: Uuid, bytes: &[u8]) -> Resu
 
 /// The 16-byte key of an id.
 pub(crate) fn id_from_key(key: &[u8]) -> Result<Uuid, Error> {
-    let b: [u8; 16] = key.try_into().map_err(|_| corrupt("id key is not 16 bytes"))?;
+    let b: [u8; 16] = key
+        .try_into()
+        .map_err(|_| corrupt("id key is not 16 bytes"))?;
     Ok(Uuid::from_bytes(b))
 }
 

@@ -63,8 +63,12 @@ enum Action<'c> {
         bytes: Vec<u8>,
         derived: Derived,
     },
-    Delete { expected: u64 },
-    Assert { expected: u64 },
+    Delete {
+        expected: u64,
+    },
+    Assert {
+        expected: u64,
+    },
 }
 
 struct Op<'c> {
@@ -117,7 +121,8 @@ fn derive(kind: &'static Kind, id: Uuid, values: &[Value], trees: &TreeMap) -> R
             }
         } else {
             key.extend_from_slice(id.as_bytes());
-            d.entries.push((trees.position(&names::index(idx.name))?, key));
+            d.entries
+                .push((trees.position(&names::index(idx.name))?, key));
         }
     }
     for (col, v) in kind.columns.iter().zip(values) {
@@ -174,7 +179,11 @@ fn prepare<'c>(commit: &'c Commit, trees: &TreeMap) -> Result<Vec<Op<'c>>> {
                         Write::Update { expected, .. } => (false, *expected),
                         _ => (true, 0),
                     };
-                    let version = if insert { 1 } else { expected.saturating_add(1) };
+                    let version = if insert {
+                        1
+                    } else {
+                        expected.saturating_add(1)
+                    };
                     Action::Put {
                         record,
                         insert,
@@ -247,7 +256,9 @@ fn run(tx: &[TransactionalTree], ops: &[Op<'_>], trees: &TreeMap) -> TxResult<Ve
     let tree = |p: usize| -> TxResult<&TransactionalTree> {
         match tx.get(p) {
             Some(t) => Ok(t),
-            None => abort(Error::backend_msg("sled store: tree missing from transaction")),
+            None => abort(Error::backend_msg(
+                "sled store: tree missing from transaction",
+            )),
         }
     };
     let mut touched: Vec<Touched> = Vec::new();

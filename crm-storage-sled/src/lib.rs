@@ -291,7 +291,11 @@ impl SledStore {
         }
     }
 
-    fn decode_ids(&self, kind: &'static Kind, ids: impl IntoIterator<Item = Uuid>) -> Result<Vec<Record>> {
+    fn decode_ids(
+        &self,
+        kind: &'static Kind,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> Result<Vec<Record>> {
         let tree = self.kind_tree(kind)?;
         let mut out = Vec::new();
         for id in ids {
@@ -370,7 +374,11 @@ impl SledStore {
                 let mut all = Vec::new();
                 for item in self.kind_tree(query.kind)?.iter() {
                     let (k, v) = item.map_err(backend)?;
-                    all.push(codec::decode_record(query.kind, codec::id_from_key(&k)?, &v)?);
+                    all.push(codec::decode_record(
+                        query.kind,
+                        codec::id_from_key(&k)?,
+                        &v,
+                    )?);
                 }
                 all
             }

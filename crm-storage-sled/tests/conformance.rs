@@ -15,8 +15,8 @@ use futures::executor::block_on;
 use uuid::Uuid;
 
 fn run_suite(store: Arc<SledStore>) {
-    let passed = block_on(conformance::run_all(store, conformance::thread_spawner()))
-        .expect("conformance");
+    let passed =
+        block_on(conformance::run_all(store, conformance::thread_spawner())).expect("conformance");
     assert_eq!(passed.len(), 8);
 }
 
@@ -102,10 +102,14 @@ fn data_versions_and_rules_survive_reopen() {
     };
 
     let store = SledStore::open(dir.path()).unwrap();
-    let r = block_on(store.get(&SEQUENCE, seq.id)).unwrap().expect("sequence survives");
+    let r = block_on(store.get(&SEQUENCE, seq.id))
+        .unwrap()
+        .expect("sequence survives");
     assert_eq!(r.version, 4);
     assert_eq!(Sequence::from_record(&r).unwrap(), seq);
-    let r = block_on(store.get(&EMPLOYEE, emp.id)).unwrap().expect("employee survives");
+    let r = block_on(store.get(&EMPLOYEE, emp.id))
+        .unwrap()
+        .expect("employee survives");
     assert_eq!(Employee::from_record(&r).unwrap(), emp);
 
     // A stale version is still a conflict.
@@ -150,17 +154,27 @@ fn data_versions_and_rules_survive_reopen() {
     let mut c = Commit::new();
     c.insert(orphan.to_record());
     assert!(matches!(block_on(store.commit(c)), Err(Error::Conflict(_))));
-    let q = Query::filter(&CONTACT, Filter::Eq("customer_id", Value::Id(orphan.customer_id)));
+    let q = Query::filter(
+        &CONTACT,
+        Filter::Eq("customer_id", Value::Id(orphan.customer_id)),
+    );
     assert!(block_on(store.query(&q)).unwrap().records.is_empty());
 
     // Delete the employee, then the department is free to go.
     let mut c = Commit::new();
-    c.delete(&EMPLOYEE, emp.id, 1).delete(&crm_core::org::DEPARTMENT, dept.id, 1);
+    c.delete(&EMPLOYEE, emp.id, 1)
+        .delete(&crm_core::org::DEPARTMENT, dept.id, 1);
     block_on(store.commit(c)).unwrap();
     assert!(block_on(store.get(&EMPLOYEE, emp.id)).unwrap().is_none());
     let q = Query::filter(&EMPLOYEE, Filter::Eq("code", Value::Text("E001".into()))).with_total();
     assert_eq!(block_on(store.query(&q)).unwrap().total, Some(0));
-    assert_eq!(block_on(store.query(&Query::all(&CUSTOMER))).unwrap().records.len(), 0);
+    assert_eq!(
+        block_on(store.query(&Query::all(&CUSTOMER)))
+            .unwrap()
+            .records
+            .len(),
+        0
+    );
 }
 
 #[test]
