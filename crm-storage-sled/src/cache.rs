@@ -34,7 +34,9 @@ const INTERSECT_RATIO: usize = 16;
 /// Above this many candidates, a paged query walks the map of its sort column
 /// ([`KindCache::walk`]) rather than sorting every match.
 const WALK_ABOVE: usize = 2_000;
-/// …when the page ends within this many records.
+/// …and make up at least 1/n of the records…
+const WALK_SHARE: usize = 8;
+/// …and the page ends within this many records.
 const WALK_PAGE_MAX: usize = 1_000;
 
 /// Slots of records, ascending, without repeats.
@@ -607,7 +609,9 @@ impl KindCache {
     pub(crate) fn query(&self, query: &Query) -> Page {
         let candidates = self.candidates(&query.filter);
         let n = candidates.as_ref().map_or(self.len(), |c| c.len());
-        if n > WALK_ABOVE {
+        // Walking pays when the matches are many and spread over the whole sort order; when
+        // the candidates are a small share of the kind, the walk would pass mostly others.
+        if n > WALK_ABOVE && n.saturating_mul(WALK_SHARE) >= self.len() {
             if let Some(page) = self.walk(query, candidates.as_deref()) {
                 return page;
             }

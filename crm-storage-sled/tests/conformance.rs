@@ -199,7 +199,7 @@ fn a_store_from_a_newer_schema_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     drop(SledStore::open(dir.path()).unwrap());
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = open_raw_sled(dir.path());
         let meta = db.open_tree("meta").unwrap();
         meta.insert("schema_version", &(SCHEMA_VERSION + 1).to_be_bytes()[..])
             .unwrap();
@@ -208,5 +208,31 @@ fn a_store_from_a_newer_schema_version_is_refused() {
     match SledStore::open(dir.path()) {
         Err(Error::Backend(e)) => assert!(e.to_string().contains("newer"), "{e}"),
         other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_second_handle_on_an_open_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = SledStore::open(dir.path()).unwrap();
+    assert!(matches!(
+        SledStore::open(dir.path()),
+        Err(Error::Backend(_))
+    ));
+}
+
+/// Opens the directory with sled itself, waiting for the lock the store just dropped: sled
+/// releases it from background threads shortly after the last handle goes.
+fn open_raw_sled(path: &std::path::Path) -> sled::Db {
+    let started = std::time::Instant::now();
+    loop {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(e) if started.elapsed() < std::time::Duration::from_secs(5) => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("cannot open {}: {e}", path.display()),
+        }
     }
 }
