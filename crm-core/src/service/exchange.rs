@@ -277,8 +277,10 @@ impl Crm {
             // Pass 1: check every row, remembering only name keys (for duplicates within the
             // file) and the lines that failed.
             let mut report = ImportReport::default();
-            let mut seen: HashMap<String, u64> = HashMap::new();
-            let mut seen_codes: HashMap<String, u64> = HashMap::new();
+            // Keyed by a 128-bit digest of the key rather than the key itself: a million rows
+            // then take ~40 bytes each instead of ~130 (see `key_digest`).
+            let mut seen: HashMap<u128, u64> = HashMap::new();
+            let mut seen_codes: HashMap<u128, u64> = HashMap::new();
             let mut refused: std::collections::HashSet<u64> = std::collections::HashSet::new();
             let mut reader = source.open()?;
             let mapping = options
@@ -358,10 +360,10 @@ impl Crm {
                                     id: *id,
                                     name: n.clone(),
                                 })
-                            } else if let Some(&first) = seen.get(&key) {
+                            } else if let Some(&first) = seen.get(&key_digest(&key)) {
                                 RowOutcome::Duplicate(DuplicateOf::EarlierRow { line: first })
                             } else {
-                                seen.insert(key, line);
+                                seen.insert(key_digest(&key), line);
                                 RowOutcome::Created { customer_id: None }
                             };
                             let mut warnings = Vec::new();
@@ -369,10 +371,10 @@ impl Crm {
                                 if let Some(n) = stored_codes.get(code) {
                                     warnings
                                         .push(format!("credit code {code} is also held by {n}"));
-                                } else if let Some(l) = seen_codes.get(code) {
+                                } else if let Some(l) = seen_codes.get(&key_digest(code)) {
                                     warnings.push(format!("credit code {code} also on line {l}"));
                                 } else {
-                                    seen_codes.insert(code.to_owned(), line);
+                                    seen_codes.insert(key_digest(code), line);
                                 }
                             }
                             if !matches!(outcome, RowOutcome::Created { .. })
@@ -481,7 +483,13 @@ impl Crm {
         retry!(async {
             let s = self.session(actor).await?;
             let now = self.now();
-            let mut c = Commit::new();
+            // Records are added grouped by kind (every customer, then every contact, then
+            // every audit entry): references are checked at commit, not in order, and an
+            // adapter that writes consecutive records of one kind as one multi-row statement
+            // (the SQL adapter) then sends three statements per batch instead of one per row.
+            let mut customers = Vec::with_capacity(rows.len());
+            let mut contact_records = Vec::with_capacity(rows.len() * 2);
+            let mut audits = Vec::with_capacity(rows.len());
             for p in &rows {
                 let id = self.new_id();
                 let mut customer = p
@@ -495,11 +503,9 @@ impl Crm {
                     .collect::<Result<_>>()?;
                 settle_primary(&mut contacts, None);
                 customer.search_contacts = contacts_search_text(&contacts);
-                c.insert(customer.to_record());
-                for ct in &contacts {
-                    c.insert(ct.to_record());
-                }
-                c.insert(self.audit(
+                customers.push(customer.to_record());
+                contact_records.extend(contacts.iter().map(Contact::to_record));
+                audits.push(self.audit(
                     s.ctx.employee_id,
                     "customer.import",
                     "customer",
@@ -508,6 +514,10 @@ impl Crm {
                         "name": p.name, "line": p.line
                     }),
                 ));
+            }
+            let mut c = Commit::new();
+            for record in customers.into_iter().chain(contact_records).chain(audits) {
+                c.insert(record);
             }
             self.commit(&s, c).await
         })
@@ -595,4 +605,19 @@ fn invalid_parts(e: Error) -> (String, String) {
         Error::Invalid { field, reason } => (field, reason),
         other => ("row".to_owned(), other.to_string()),
     }
+}
+
+/// A 128-bit digest of a normalised key, for the import's within-file duplicate check. Two
+/// SipHash passes with different prefixes: the chance that two different keys of a
+/// 10,000,000-row file share a digest is about 10^-25, far below that of a disk error, so the
+/// check treats equal digests as equal keys.
+fn key_digest(key: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut h);
+        key.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
 }
