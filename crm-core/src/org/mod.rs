@@ -175,9 +175,14 @@ impl Org {
         }
         let mut permissions = BTreeSet::new();
         let mut admin = false;
+        let mut max_discount = rust_decimal::Decimal::ZERO;
         for r in e.role_ids.iter().filter_map(|id| self.roles.get(id)) {
             admin |= r.admin;
             permissions.extend(r.permissions.iter().copied());
+            max_discount = max_discount.max(r.max_discount);
+        }
+        if admin {
+            max_discount = rust_decimal::Decimal::ONE;
         }
         Some(ActorContext {
             employee_id: e.id,
@@ -185,6 +190,7 @@ impl Org {
             subordinates: self.subordinates(e.id),
             permissions,
             admin,
+            max_discount,
         })
     }
 }
@@ -202,6 +208,9 @@ pub struct ActorContext {
     pub permissions: BTreeSet<Permission>,
     /// Whether any of their roles is an administrator role.
     pub admin: bool,
+    /// The largest discount they may give or approve: the highest of their roles' limits
+    /// (1, no limit, for administrators).
+    pub max_discount: rust_decimal::Decimal,
 }
 
 impl ActorContext {

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -143,6 +144,11 @@ pub struct Role {
     pub permissions: BTreeSet<Permission>,
     /// Administrators see and may do everything.
     pub admin: bool,
+    /// The largest line discount (a fraction, 0.15 = 15 % off) a holder of this role may give
+    /// on a sales order without approval, and may approve on others' orders. 0 by default: any
+    /// discount then needs approval. Administrators have no limit.
+    #[serde(default)]
+    pub max_discount: Decimal,
 }
 
 /// The `role` kind.
@@ -152,6 +158,7 @@ pub static ROLE: Kind = Kind {
         Column::new("name", T::Text),
         Column::new("permissions", T::Json),
         Column::new("admin", T::Bool),
+        Column::new("max_discount", T::Decimal),
     ],
     indexes: &[Index {
         name: "role_name",
@@ -170,6 +177,7 @@ impl Entity for Role {
             self.name.clone().into(),
             json_value(&self.permissions),
             self.admin.into(),
+            self.max_discount.into(),
         ]
     }
     fn from_record(r: &Record) -> Result<Self> {
@@ -179,6 +187,7 @@ impl Entity for Role {
             name: f.text("name")?,
             permissions: f.json("permissions")?,
             admin: f.boolean("admin")?,
+            max_discount: f.decimal("max_discount")?,
         })
     }
 }

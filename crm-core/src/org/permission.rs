@@ -21,6 +21,10 @@ pub enum Resource {
     Audit,
     /// Products (商品).
     Product,
+    /// Quotes (报价单).
+    Quote,
+    /// Sales orders (销售订单).
+    SalesOrder,
     /// Employees, departments and roles.
     Org,
     /// Basic settings (基础设置).
@@ -49,6 +53,9 @@ pub enum Op {
     Import,
     /// Export records to files.
     Export,
+    /// Approve records that need a second person's consent (an order whose discount exceeds
+    /// its author's limit).
+    Approve,
 }
 
 /// A permission: an operation on a resource, written `customer.edit`.
@@ -80,6 +87,8 @@ const RESOURCES: &[(Resource, &str)] = &[
     (Resource::ContactLog, "contact_log"),
     (Resource::Audit, "audit"),
     (Resource::Product, "product"),
+    (Resource::Quote, "quote"),
+    (Resource::SalesOrder, "sales_order"),
     (Resource::Org, "org"),
     (Resource::Settings, "settings"),
 ];
@@ -94,6 +103,7 @@ const OPS: &[(Op, &str)] = &[
     (Op::Transfer, "transfer"),
     (Op::Import, "import"),
     (Op::Export, "export"),
+    (Op::Approve, "approve"),
 ];
 
 impl fmt::Display for Permission {

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use typed_builder::TypedBuilder;
 use uuid::Uuid;
@@ -67,6 +68,7 @@ impl Crm {
             name: "系统管理员".to_owned(),
             permissions: BTreeSet::new(),
             admin: true,
+            max_discount: Decimal::ONE,
         };
         let admin = Employee {
             id: self.new_id(),
@@ -187,6 +189,7 @@ impl Crm {
             name: text::check_text("name", name, 1, 50)?,
             permissions: permissions.into_iter().collect(),
             admin,
+            max_discount: Decimal::ZERO,
         };
         self.org_change(actor, Op::Create, "org.create_role", "role", role.id, |s| {
             if admin && !s.ctx.admin {
@@ -196,6 +199,49 @@ impl Crm {
             }
             Ok((vec![role.to_record()], vec![]))
         })
+        .await?;
+        Ok(role)
+    }
+
+    /// Sets the largest discount holders of a role may give without approval (and may approve
+    /// on others' sales orders): a fraction from 0 to 1, 0.15 for 15 % off.
+    ///
+    /// # Errors
+    /// [`Error::PermissionDenied`] without `org.edit`; [`Error::Invalid`] for a limit outside
+    /// 0–1; [`Error::NotFound`] for an unknown role.
+    pub async fn set_role_discount_limit(
+        &self,
+        actor: Actor,
+        role_id: Uuid,
+        max_discount: Decimal,
+    ) -> Result<Role> {
+        if !(Decimal::ZERO..=Decimal::ONE).contains(&max_discount) {
+            return Err(Error::invalid(
+                "max_discount",
+                format!("{max_discount} is not a fraction between 0 and 1 (0.15 is 15 % off)"),
+            ));
+        }
+        let stored = self
+            .store
+            .get(&crate::org::ROLE, role_id)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                kind: "role",
+                id: role_id.to_string(),
+            })?;
+        let version = stored.version;
+        let role = Role {
+            max_discount,
+            ..Role::from_record(&stored)?
+        };
+        self.org_change(
+            actor,
+            Op::Edit,
+            "org.set_role_discount_limit",
+            "role",
+            role_id,
+            |_| Ok((vec![], vec![(role.to_record(), version)])),
+        )
         .await?;
         Ok(role)
     }
