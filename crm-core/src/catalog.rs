@@ -18,6 +18,11 @@ pub static KINDS: &[&Kind] = &[
     &crate::customer::CONTACT_LOG,
     &crate::audit::AUDIT_ENTRY,
     &crate::product::PRODUCT,
+    &crate::sales::QUOTE,
+    &crate::sales::QUOTE_LINE,
+    &crate::sales::SALES_ORDER,
+    &crate::sales::SALES_ORDER_LINE,
+    &crate::sales::LAST_PRICE,
 ];
 
 /// The kind with this name.

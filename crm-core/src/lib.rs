@@ -47,6 +47,7 @@ pub mod error;
 pub mod money;
 pub mod org;
 pub mod product;
+pub mod sales;
 pub mod service;
 pub mod settings;
 pub mod sources;

@@ -199,6 +199,17 @@ pub fn decide(ctx: &ActorContext, op: CustomerOp, rel: Relation) -> Result<()> {
 /// The store filter for "customers this actor may see", given the ids shared with them.
 /// `None` for administrators, who see everything.
 pub fn visibility_filter(ctx: &ActorContext, shared_ids: Vec<Uuid>) -> Option<Filter> {
+    visibility_filter_on(ctx, shared_ids, "id")
+}
+
+/// The same rule for records that belong to a customer's account (quotes, orders): their
+/// `owner_id` stands for the customer's owner and `customer_column` names the customer.
+/// `None` for administrators.
+pub fn visibility_filter_on(
+    ctx: &ActorContext,
+    shared_ids: Vec<Uuid>,
+    customer_column: &'static str,
+) -> Option<Filter> {
     if ctx.admin {
         return None;
     }
@@ -208,7 +219,7 @@ pub fn visibility_filter(ctx: &ActorContext, shared_ids: Vec<Uuid>) -> Option<Fi
     let mut any = vec![Filter::In("owner_id", owners)];
     if !shared_ids.is_empty() {
         any.push(Filter::In(
-            "id",
+            customer_column,
             shared_ids.into_iter().map(Value::Id).collect(),
         ));
     }

@@ -61,7 +61,7 @@ pub struct SearchPage<T> {
 }
 
 impl Crm {
-    async fn shares_of(&self, customer: Uuid) -> Result<Vec<CustomerShare>> {
+    pub(super) async fn shares_of(&self, customer: Uuid) -> Result<Vec<CustomerShare>> {
         let q = Query::filter(
             &CUSTOMER_SHARE,
             Filter::Eq("customer_id", Value::Id(customer)),
@@ -74,7 +74,7 @@ impl Crm {
     }
 
     /// Ids of the customers shared with the actor or a department of theirs.
-    async fn shared_with(&self, s: &Session) -> Result<Vec<Uuid>> {
+    pub(super) async fn shared_with(&self, s: &Session) -> Result<Vec<Uuid>> {
         let depts = s
             .ctx
             .department_chain
@@ -97,7 +97,7 @@ impl Crm {
         Ok(ids.into_iter().collect())
     }
 
-    async fn load_customer(&self, id: Uuid) -> Result<Versioned<Customer>> {
+    pub(super) async fn load_customer(&self, id: Uuid) -> Result<Versioned<Customer>> {
         let r = self
             .store
             .get(&CUSTOMER, id)

@@ -9,6 +9,7 @@ mod customers;
 mod exchange;
 mod org;
 mod products;
+mod sales;
 
 use std::sync::{Arc, RwLock};
 
@@ -16,6 +17,7 @@ use uuid::Uuid;
 
 use crate::audit::{AuditEntry, Outcome};
 use crate::error::{Error, Result};
+use crate::money::TaxSettings;
 use crate::org::{
     Actor, ActorContext, Department, Employee, Org, Role, ORG_REVISION, ORG_REVISION_ID,
 };
@@ -28,6 +30,7 @@ pub use exchange::{
     RowResult,
 };
 pub use org::NewEmployee;
+pub use sales::{DocSearch, OrderDoc, OrderInput, QuoteDoc, QuoteInput};
 
 /// How many times an operation decides again after a conflict before giving up with it.
 pub const MAX_ATTEMPTS: usize = 8;
@@ -47,6 +50,7 @@ pub struct Crm {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
+    tax: TaxSettings,
     /// The organisation snapshot and the revision it was loaded at. A std lock: it is held only
     /// to clone an `Arc`, never across an await point.
     org: RwLock<Option<(u64, Arc<Org>)>>,
@@ -66,6 +70,7 @@ impl Crm {
             store,
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7),
+            tax: TaxSettings::default(),
             org: RwLock::new(None),
         }
     }
@@ -82,6 +87,19 @@ impl Crm {
         self
     }
 
+    /// Replaces the tax settings of new documents (rounding per line by default; see
+    /// [`TaxSettings`]). A document keeps the rounding it was made with, so changing this
+    /// never changes an existing document's amounts.
+    pub fn with_tax_settings(mut self, tax: TaxSettings) -> Self {
+        self.tax = tax;
+        self
+    }
+
+    /// The tax settings of new documents.
+    pub fn tax_settings(&self) -> TaxSettings {
+        self.tax
+    }
+
     /// The store this library writes to.
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
@@ -89,6 +107,12 @@ impl Crm {
 
     pub(crate) fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+
+    /// Today's business date: the calendar date in China (UTC+8, no daylight saving), which
+    /// dates quotes and orders and decides validity.
+    pub(crate) fn today(&self) -> chrono::NaiveDate {
+        (self.now() + chrono::TimeDelta::hours(8)).date_naive()
     }
 
     pub(crate) fn new_id(&self) -> Uuid {

@@ -1,0 +1,779 @@
+//! Quotes and sales orders: totals from the one tax function, carried over to the cent, the
+//! typed state transitions, discount approval, last prices, bad input, and who sees what.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{block_on, Company};
+use crm_core::org::{Actor, Op, Permission, Resource};
+use crm_core::product::{ProductInput, PRODUCT};
+use crm_core::sales::{
+    EnteredPrice, LineDraft, OrderState, QuoteEvent, QuoteState, QUOTE, QUOTE_LINE, SALES_ORDER,
+    SALES_ORDER_LINE,
+};
+use crm_core::service::{DocSearch, NewEmployee, OrderInput, QuoteInput};
+use crm_core::store::{Kind, Query};
+use crm_core::Error;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn date(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+async fn count(co: &Company, kind: &'static Kind) -> u64 {
+    co.crm
+        .store()
+        .query(&Query::all(kind).with_total())
+        .await
+        .unwrap()
+        .total
+        .unwrap()
+}
+
+/// The fixture company, with quote and order permissions on the salespeople's role (limit 5 %),
+/// an approver role (limit 20 %) for the manager, and two products.
+struct Shop {
+    co: Company,
+    customer: Uuid,
+    /// 113.00 tax-inclusive, 13 %.
+    drill: Uuid,
+    /// 8.85 tax-exclusive, 9 %.
+    bolt: Uuid,
+}
+
+fn sales_permissions() -> Vec<Permission> {
+    let mut v = common::all_customer_permissions();
+    for op in [Op::View, Op::Create, Op::Edit] {
+        v.push(Permission::new(Resource::Quote, op));
+    }
+    for op in [Op::View, Op::Create, Op::Edit, Op::Delete] {
+        v.push(Permission::new(Resource::SalesOrder, op));
+    }
+    v
+}
+
+fn shop() -> Shop {
+    let co = Company::new();
+    let (drill, bolt) = block_on(async {
+        let crm = &co.crm;
+        let sales = crm
+            .create_role(co.admin, "销售(含报价)", sales_permissions(), false)
+            .await
+            .unwrap();
+        crm.set_role_discount_limit(co.admin, sales.id, d("0.05"))
+            .await
+            .unwrap();
+        let approver = crm
+            .create_role(
+                co.admin,
+                "订单审批",
+                [Permission::new(Resource::SalesOrder, Op::Approve)],
+                false,
+            )
+            .await
+            .unwrap();
+        crm.set_role_discount_limit(co.admin, approver.id, d("0.20"))
+            .await
+            .unwrap();
+        let org = crm.org().await.unwrap();
+        for actor in [
+            co.manager,
+            co.owner,
+            co.peer,
+            co.subordinate,
+            co.shared_person,
+            co.shared_dept_member,
+            co.unrelated,
+        ] {
+            let mut e = org.employee(actor.employee_id()).unwrap().clone();
+            e.role_ids.insert(sales.id);
+            if actor == co.manager {
+                e.role_ids.insert(approver.id);
+            }
+            crm.update_employee(co.admin, e).await.unwrap();
+        }
+        let product = |code: &str, name: &str, price: &str, incl: bool, rate: &str| {
+            ProductInput::builder()
+                .code(code.into())
+                .name(name.into())
+                .unit("个".into())
+                .sale_price(d(price))
+                .price_includes_tax(incl)
+                .tax_rate(d(rate))
+                .build()
+        };
+        let drill = crm
+            .create_product(co.admin, product("P-1", "电钻", "113.00", true, "0.13"))
+            .await
+            .unwrap()
+            .value
+            .id;
+        let bolt = crm
+            .create_product(co.admin, product("P-2", "螺栓", "8.85", false, "0.09"))
+            .await
+            .unwrap()
+            .value
+            .id;
+        (drill, bolt)
+    });
+    let customer = co.shared_customer("上海申达机电有限公司");
+    Shop {
+        co,
+        customer,
+        drill,
+        bolt,
+    }
+}
+
+fn line(product: Uuid, qty: &str) -> LineDraft {
+    LineDraft::builder()
+        .product_id(product)
+        .quantity(d(qty))
+        .build()
+}
+
+impl Shop {
+    fn quote_input(&self, lines: Vec<LineDraft>) -> QuoteInput {
+        QuoteInput::builder()
+            .customer_id(self.customer)
+            .valid_until(date(2026, 3, 31))
+            .lines(lines)
+            .build()
+    }
+
+    fn order_input(&self, lines: Vec<LineDraft>) -> OrderInput {
+        OrderInput::builder()
+            .customer_id(self.customer)
+            .lines(lines)
+            .build()
+    }
+}
+
+#[test]
+fn quote_totals_come_from_the_tax_function_and_lines_keep_the_price_as_entered() {
+    let s = shop();
+    block_on(async {
+        let q =
+            s.co.crm
+                .create_quote(
+                    s.co.owner,
+                    s.quote_input(vec![
+                        line(s.drill, "3"),
+                        LineDraft::builder()
+                            .product_id(s.bolt)
+                            .quantity(d("2.5"))
+                            .discount(d("0.04"))
+                            .build(),
+                    ]),
+                )
+                .await
+                .unwrap();
+        // 3 × 113.00 inclusive at 13 %: gross 339.00, net 300.00, tax 39.00.
+        let drill = &q.lines[0];
+        assert_eq!(
+            (drill.net, drill.tax, drill.gross),
+            (d("300.00"), d("39.00"), d("339.00"))
+        );
+        assert!(drill.price_includes_tax);
+        assert_eq!(drill.unit_price, d("113.00"));
+        assert_eq!(drill.unit_price_exclusive, d("100.000000"));
+        // 2.5 × 8.85 exclusive, 4 % off: net round(22.125 × 0.96) = 21.24, tax 9 % = 1.91.
+        let bolt = &q.lines[1];
+        assert_eq!(
+            (bolt.net, bolt.tax, bolt.gross),
+            (d("21.24"), d("1.91"), d("23.15"))
+        );
+        let quote = &q.quote.value;
+        assert_eq!(
+            (quote.net, quote.tax, quote.gross),
+            (d("321.24"), d("40.91"), d("362.15"))
+        );
+        assert_eq!(quote.number, "QT-2026-000001");
+        assert_eq!(quote.state, QuoteState::Draft);
+        assert_eq!(quote.owner_id, s.co.owner.employee_id());
+        // Stored as returned.
+        assert_eq!(s.co.crm.quote(s.co.owner, quote.id).await.unwrap(), q);
+    });
+}
+
+#[test]
+fn quote_numbers_are_consecutive_within_a_year() {
+    let s = shop();
+    block_on(async {
+        let mut numbers = vec![];
+        for _ in 0..3 {
+            let q =
+                s.co.crm
+                    .create_quote(s.co.owner, s.quote_input(vec![line(s.drill, "1")]))
+                    .await
+                    .unwrap();
+            numbers.push(q.quote.value.number);
+        }
+        assert_eq!(
+            numbers,
+            ["QT-2026-000001", "QT-2026-000002", "QT-2026-000003"]
+        );
+    });
+}
+
+#[test]
+fn quote_states_move_only_by_the_typed_transitions() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let owner = s.co.owner;
+        let q = crm
+            .create_quote(owner, s.quote_input(vec![line(s.drill, "1")]))
+            .await
+            .unwrap();
+        let id = q.quote.value.id;
+        // A draft cannot be accepted before it is sent.
+        assert!(matches!(
+            crm.quote_event(owner, id, 1, QuoteEvent::Accept).await,
+            Err(Error::Invalid { field, .. }) if field == "state"
+        ));
+        let sent = crm
+            .quote_event(owner, id, 1, QuoteEvent::Send)
+            .await
+            .unwrap();
+        assert_eq!(sent.value.state, QuoteState::Sent);
+        // A sent quote cannot change until revised.
+        assert!(matches!(
+            crm.update_quote(owner, id, sent.version, s.quote_input(vec![line(s.drill, "2")]))
+                .await,
+            Err(Error::Invalid { field, .. }) if field == "state"
+        ));
+        let draft = crm
+            .quote_event(owner, id, sent.version, QuoteEvent::Revise)
+            .await
+            .unwrap();
+        let changed = crm
+            .update_quote(
+                owner,
+                id,
+                draft.version,
+                s.quote_input(vec![line(s.drill, "2")]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(changed.quote.value.gross, d("226.00"));
+        assert_eq!(changed.lines.len(), 1);
+        assert_eq!(count(&s.co, &QUOTE_LINE).await, 1);
+        // Reading at a stale version is a conflict.
+        assert!(matches!(
+            crm.quote_event(owner, id, draft.version, QuoteEvent::Send)
+                .await,
+            Err(Error::Conflict(_))
+        ));
+        let sent = crm
+            .quote_event(owner, id, changed.quote.version, QuoteEvent::Send)
+            .await
+            .unwrap();
+        // Converting is order_from_quote's alone.
+        assert!(crm
+            .quote_event(owner, id, sent.version, QuoteEvent::Convert)
+            .await
+            .is_err());
+        // After its validity, it can no longer be accepted, only expired.
+        s.co.clock
+            .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 4, 2, 9, 0, 0).unwrap());
+        assert!(crm
+            .quote_event(owner, id, sent.version, QuoteEvent::Accept)
+            .await
+            .is_err());
+        let expired = crm
+            .quote_event(owner, id, sent.version, QuoteEvent::Expire)
+            .await
+            .unwrap();
+        assert_eq!(expired.value.state, QuoteState::Expired);
+    });
+}
+
+#[test]
+fn a_copied_quote_is_a_new_draft_with_the_same_amounts_for_another_customer() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let q = crm
+            .create_quote(
+                s.co.owner,
+                s.quote_input(vec![
+                    LineDraft::builder()
+                        .product_id(s.drill)
+                        .quantity(d("7"))
+                        .price(EnteredPrice::Exclusive(d("99.99")))
+                        .discount(d("0.03"))
+                        .build(),
+                    line(s.bolt, "11"),
+                ]),
+            )
+            .await
+            .unwrap();
+        let other = crm
+            .create_customer(
+                s.co.owner,
+                crm_core::customer::CustomerInput::builder()
+                    .name("苏州新联精密有限公司".into())
+                    .build(),
+                vec![],
+            )
+            .await
+            .unwrap()
+            .customer
+            .value
+            .id;
+        let copy = crm
+            .copy_quote(s.co.owner, q.quote.value.id, Some(other))
+            .await
+            .unwrap();
+        let (a, b) = (&q.quote.value, &copy.quote.value);
+        assert_eq!((a.net, a.tax, a.gross), (b.net, b.tax, b.gross));
+        assert_eq!(b.customer_id, other);
+        assert_eq!(b.state, QuoteState::Draft);
+        assert_eq!(b.copied_from, Some(a.id));
+        assert_ne!(a.number, b.number);
+        for (x, y) in q.lines.iter().zip(&copy.lines) {
+            assert_eq!(
+                (x.unit_price, x.discount, x.net, x.tax, x.gross),
+                (y.unit_price, y.discount, y.net, y.tax, y.gross)
+            );
+            assert_eq!(y.customer_id, other);
+        }
+    });
+}
+
+/// Drives a quote to accepted and returns (id, version).
+async fn accepted_quote(s: &Shop, lines: Vec<LineDraft>) -> (Uuid, u64, crm_core::sales::Quote) {
+    let crm = &s.co.crm;
+    let q = crm
+        .create_quote(s.co.owner, s.quote_input(lines))
+        .await
+        .unwrap();
+    let id = q.quote.value.id;
+    let v = crm
+        .quote_event(s.co.owner, id, 1, QuoteEvent::Send)
+        .await
+        .unwrap()
+        .version;
+    let acc = crm
+        .quote_event(s.co.owner, id, v, QuoteEvent::Accept)
+        .await
+        .unwrap();
+    (id, acc.version, acc.value)
+}
+
+#[test]
+fn an_order_from_an_accepted_quote_equals_it_to_the_cent_and_converts_it() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let (qid, v, quote) = accepted_quote(
+            &s,
+            vec![
+                LineDraft::builder()
+                    .product_id(s.drill)
+                    .quantity(d("3.333"))
+                    .price(EnteredPrice::Inclusive(d("77.77")))
+                    .discount(d("0.015"))
+                    .build(),
+                line(s.bolt, "0.7"),
+            ],
+        )
+        .await;
+        let o = crm.order_from_quote(s.co.owner, qid, v).await.unwrap();
+        let order = &o.order.value;
+        assert_eq!(
+            (order.net, order.tax, order.gross),
+            (quote.net, quote.tax, quote.gross)
+        );
+        assert_eq!(order.quote_id, Some(qid));
+        assert_eq!(order.state, OrderState::Draft);
+        assert_eq!(order.number, "SO-2026-000001");
+        let converted = crm.quote(s.co.owner, qid).await.unwrap().quote;
+        assert_eq!(converted.value.state, QuoteState::Converted);
+        assert_eq!(converted.value.order_id, Some(order.id));
+        // A quote converts once.
+        assert!(crm
+            .order_from_quote(s.co.owner, qid, converted.version)
+            .await
+            .is_err());
+        assert_eq!(count(&s.co, &SALES_ORDER).await, 1);
+    });
+}
+
+#[test]
+fn a_discount_within_the_authors_limit_is_approved_on_submission() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let o = crm
+            .create_order(
+                s.co.owner,
+                s.order_input(vec![LineDraft::builder()
+                    .product_id(s.drill)
+                    .quantity(d("1"))
+                    .discount(d("0.05"))
+                    .build()]),
+            )
+            .await
+            .unwrap();
+        let done = crm
+            .submit_order(s.co.owner, o.order.value.id, 1)
+            .await
+            .unwrap();
+        assert_eq!(done.value.state, OrderState::Approved);
+        assert_eq!(done.value.approved_by, Some(s.co.owner.employee_id()));
+    });
+}
+
+#[test]
+fn a_discount_beyond_the_limit_waits_for_an_approver_whose_limit_covers_it() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let big = |disc: &str| {
+            s.order_input(vec![LineDraft::builder()
+                .product_id(s.drill)
+                .quantity(d("2"))
+                .discount(d(disc))
+                .build()])
+        };
+        // 15 %: beyond the salesperson's 5 %, within the manager's 20 %.
+        let o = crm.create_order(s.co.owner, big("0.15")).await.unwrap();
+        let id = o.order.value.id;
+        let waiting = crm.submit_order(s.co.owner, id, 1).await.unwrap();
+        assert_eq!(waiting.value.state, OrderState::AwaitingApproval);
+        assert_eq!(waiting.value.approved_by, None);
+        // The author holds no approve permission.
+        assert!(matches!(
+            crm.approve_order(s.co.owner, id, waiting.version).await,
+            Err(Error::PermissionDenied(_))
+        ));
+        let approved = crm
+            .approve_order(s.co.manager, id, waiting.version)
+            .await
+            .unwrap();
+        assert_eq!(approved.value.state, OrderState::Approved);
+        assert_eq!(approved.value.approved_by, Some(s.co.manager.employee_id()));
+
+        // 30 %: beyond the manager's limit too; only the administrator may approve it.
+        let o = crm.create_order(s.co.owner, big("0.30")).await.unwrap();
+        let id = o.order.value.id;
+        let waiting = crm.submit_order(s.co.owner, id, 1).await.unwrap();
+        assert!(matches!(
+            crm.approve_order(s.co.manager, id, waiting.version).await,
+            Err(Error::PermissionDenied(m)) if m.contains("limit")
+        ));
+        let approved = crm
+            .approve_order(s.co.admin, id, waiting.version)
+            .await
+            .unwrap();
+        assert_eq!(approved.value.state, OrderState::Approved);
+    });
+}
+
+#[test]
+fn changing_an_approved_orders_prices_voids_the_approval_but_changing_terms_does_not() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let lines = vec![LineDraft::builder()
+            .product_id(s.drill)
+            .quantity(d("2"))
+            .discount(d("0.15"))
+            .build()];
+        let o = crm
+            .create_order(s.co.owner, s.order_input(lines.clone()))
+            .await
+            .unwrap();
+        let id = o.order.value.id;
+        let w = crm.submit_order(s.co.owner, id, 1).await.unwrap();
+        let a = crm
+            .approve_order(s.co.manager, id, w.version)
+            .await
+            .unwrap();
+        // Terms only: still approved.
+        let mut input = s.order_input(lines.clone());
+        input.terms = Some("货到付款".into());
+        let t = crm
+            .update_order(s.co.owner, id, a.version, input)
+            .await
+            .unwrap();
+        assert_eq!(t.order.value.state, OrderState::Approved);
+        assert_eq!(t.order.value.approved_by, Some(s.co.manager.employee_id()));
+        // A quantity change: back to draft, approval gone.
+        let mut more = lines.clone();
+        more[0].quantity = d("3");
+        let m = crm
+            .update_order(s.co.owner, id, t.order.version, s.order_input(more))
+            .await
+            .unwrap();
+        assert_eq!(m.order.value.state, OrderState::Draft);
+        assert_eq!(m.order.value.approved_by, None);
+        assert_eq!(count(&s.co, &SALES_ORDER_LINE).await, 1);
+        // Submitting again needs approval again.
+        let again = crm
+            .submit_order(s.co.owner, id, m.order.version)
+            .await
+            .unwrap();
+        assert_eq!(again.value.state, OrderState::AwaitingApproval);
+    });
+}
+
+#[test]
+fn a_new_line_without_a_price_is_offered_the_customers_last_price() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        assert_eq!(
+            crm.last_price(s.co.owner, s.customer, s.bolt)
+                .await
+                .unwrap(),
+            None
+        );
+        let o = crm
+            .create_order(
+                s.co.owner,
+                s.order_input(vec![LineDraft::builder()
+                    .product_id(s.bolt)
+                    .quantity(d("100"))
+                    .price(EnteredPrice::Exclusive(d("8.10")))
+                    .build()]),
+            )
+            .await
+            .unwrap();
+        // Not yet approved: no last price.
+        let q = crm
+            .create_quote(s.co.owner, s.quote_input(vec![line(s.bolt, "1")]))
+            .await
+            .unwrap();
+        assert_eq!(q.lines[0].unit_price, d("8.85"));
+        crm.submit_order(s.co.owner, o.order.value.id, 1)
+            .await
+            .unwrap();
+        let last = crm
+            .last_price(s.co.owner, s.customer, s.bolt)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(last.price(), EnteredPrice::Exclusive(d("8.10")));
+        let q = crm
+            .create_quote(s.co.owner, s.quote_input(vec![line(s.bolt, "1")]))
+            .await
+            .unwrap();
+        assert_eq!(q.lines[0].unit_price, d("8.10"));
+        assert!(!q.lines[0].price_includes_tax);
+    });
+}
+
+#[test]
+fn bad_lines_get_typed_errors_naming_the_field_and_write_nothing() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let before = [
+            count(&s.co, &QUOTE).await,
+            count(&s.co, &QUOTE_LINE).await,
+            count(&s.co, &SALES_ORDER).await,
+            count(&s.co, &SALES_ORDER_LINE).await,
+        ];
+        let cases: Vec<(LineDraft, &str)> = vec![
+            (line(s.drill, "-1"), "lines[0].quantity"),
+            (line(s.drill, "0"), "lines[0].quantity"),
+            (
+                LineDraft::builder()
+                    .product_id(s.drill)
+                    .quantity(d("1"))
+                    .discount(d("1.2"))
+                    .build(),
+                "lines[0].discount",
+            ),
+            (line(Uuid::from_u128(42), "1"), "lines[0].product_id"),
+            (
+                LineDraft::builder()
+                    .product_id(s.drill)
+                    .quantity(d("1"))
+                    .price(EnteredPrice::Exclusive(d("-3")))
+                    .build(),
+                "lines[0].unit_price",
+            ),
+            (line(s.drill, "0.0000001"), "lines[0].quantity"),
+        ];
+        for (bad, field_name) in cases {
+            let e = crm
+                .create_quote(s.co.owner, s.quote_input(vec![bad.clone()]))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&e, Error::Invalid { field, .. } if field == field_name),
+                "{field_name}: {e:?}"
+            );
+            let e = crm
+                .create_order(s.co.owner, s.order_input(vec![bad]))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&e, Error::Invalid { field, .. } if field == field_name),
+                "{field_name}: {e:?}"
+            );
+        }
+        assert!(matches!(
+            crm.create_quote(s.co.owner, s.quote_input(vec![])).await,
+            Err(Error::Invalid { field, .. }) if field == "lines"
+        ));
+        let mut early = s.quote_input(vec![line(s.drill, "1")]);
+        early.valid_until = date(2026, 1, 1);
+        assert!(matches!(
+            crm.create_quote(s.co.owner, early).await,
+            Err(Error::Invalid { field, .. }) if field == "valid_until"
+        ));
+        let after = [
+            count(&s.co, &QUOTE).await,
+            count(&s.co, &QUOTE_LINE).await,
+            count(&s.co, &SALES_ORDER).await,
+            count(&s.co, &SALES_ORDER_LINE).await,
+        ];
+        assert_eq!(before, after);
+        assert!(count(&s.co, &PRODUCT).await == 2);
+    });
+}
+
+/// Whether `actor` can read the quote, sees it in a search, and may change it.
+fn access(s: &Shop, actor: Actor, quote: Uuid, version: u64) -> (bool, bool, bool) {
+    block_on(async {
+        let crm = &s.co.crm;
+        let read = crm.quote(actor, quote).await.is_ok();
+        let listed = crm
+            .search_quotes(actor, &DocSearch::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .any(|q| q.id == quote);
+        let write = match crm
+            .update_quote(
+                actor,
+                quote,
+                version,
+                s.quote_input(vec![line(s.drill, "1")]),
+            )
+            .await
+        {
+            Ok(_) => true,
+            Err(Error::PermissionDenied(_)) => false,
+            Err(e) => panic!("unexpected {e:?}"),
+        };
+        (read, listed, write)
+    })
+}
+
+#[test]
+fn documents_are_visible_and_writable_as_their_customer_is() {
+    let s = shop();
+    let co = &s.co;
+    // (actor, reads, listed, writes); a successful write bumps the version.
+    let expected = [
+        (co.owner, true, true, true),
+        (co.manager, true, true, true),
+        (co.admin, true, true, true),
+        (co.shared_person, true, true, true),
+        (co.shared_dept_member, true, true, false),
+        (co.peer, false, false, false),
+        (co.subordinate, false, false, false),
+        (co.unrelated, false, false, false),
+    ];
+    let q = block_on(
+        co.crm
+            .create_quote(co.owner, s.quote_input(vec![line(s.drill, "1")])),
+    )
+    .unwrap();
+    let id = q.quote.value.id;
+    let mut version = 1;
+    for (actor, reads, listed, writes) in expected {
+        let got = access(&s, actor, id, version);
+        assert_eq!(got, (reads, listed, writes), "{actor:?}");
+        if got.2 {
+            version += 1;
+        }
+    }
+}
+
+#[test]
+fn every_sales_operation_is_refused_without_its_permission() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let org = crm.org().await.unwrap();
+        let me = org.employee(s.co.owner.employee_id()).unwrap();
+        // A colleague in the owner's place with only the customer permissions.
+        let bare = crm
+            .create_employee(
+                s.co.admin,
+                NewEmployee::builder()
+                    .code("bare".into())
+                    .name("周九".into())
+                    .department_id(me.department_id)
+                    .manager_id(Some(s.co.owner.employee_id()))
+                    .role_ids(std::collections::BTreeSet::from([s.co.full_role]))
+                    .build(),
+            )
+            .await
+            .unwrap();
+        let bare = Actor::new(bare.id);
+        let q = crm
+            .create_quote(s.co.owner, s.quote_input(vec![line(s.drill, "1")]))
+            .await
+            .unwrap();
+        let o = crm
+            .create_order(s.co.owner, s.order_input(vec![line(s.drill, "1")]))
+            .await
+            .unwrap();
+        let (qid, oid) = (q.quote.value.id, o.order.value.id);
+        let denied = |r: Result<(), Error>| matches!(r, Err(Error::PermissionDenied(_)));
+        assert!(denied(
+            crm.create_quote(bare, s.quote_input(vec![line(s.drill, "1")]))
+                .await
+                .map(|_| ())
+        ));
+        assert!(denied(crm.quote(bare, qid).await.map(|_| ())));
+        assert!(denied(
+            crm.quote_event(bare, qid, 1, QuoteEvent::Send)
+                .await
+                .map(|_| ())
+        ));
+        assert!(denied(crm.copy_quote(bare, qid, None).await.map(|_| ())));
+        assert!(denied(
+            crm.search_quotes(bare, &DocSearch::default())
+                .await
+                .map(|_| ())
+        ));
+        assert!(denied(
+            crm.create_order(bare, s.order_input(vec![line(s.drill, "1")]))
+                .await
+                .map(|_| ())
+        ));
+        assert!(denied(crm.order(bare, oid).await.map(|_| ())));
+        assert!(denied(crm.submit_order(bare, oid, 1).await.map(|_| ())));
+        assert!(denied(crm.approve_order(bare, oid, 1).await.map(|_| ())));
+        assert!(denied(crm.reject_order(bare, oid, 1).await.map(|_| ())));
+        assert!(denied(crm.cancel_order(bare, oid, 1).await.map(|_| ())));
+        assert!(denied(
+            crm.search_orders(bare, &DocSearch::default())
+                .await
+                .map(|_| ())
+        ));
+        assert!(denied(
+            crm.last_price(bare, s.customer, s.drill).await.map(|_| ())
+        ));
+        assert!(denied(crm.order_from_quote(bare, qid, 1).await.map(|_| ())));
+        // Nothing changed.
+        assert_eq!(crm.order(s.co.owner, oid).await.unwrap().order.version, 1);
+        assert_eq!(crm.quote(s.co.owner, qid).await.unwrap().quote.version, 1);
+    });
+}
