@@ -1,0 +1,363 @@
+//! The order-to-cash scenario as far as it is built (products, quote, copy, order from the
+//! quote, discount approval, a change that voids it, last prices, searches) on every adapter
+//! this build has, with identical results.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use crm::core::customer::CustomerInput;
+use crm::core::org::{Op, Permission, Resource};
+use crm::core::product::ProductInput;
+use crm::core::sales::{EnteredPrice, LineDraft, OrderState, QuoteEvent, QuoteState};
+use crm::core::service::{DocSearch, NewEmployee, OrderInput, QuoteInput};
+use crm::core::sources::{ManualClock, SequentialIds};
+use crm::core::store::{MemoryStore, Store};
+use crm::Crm;
+use rust_decimal::Decimal;
+use support::engines;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// What the scenario observed; every engine must observe the same.
+#[derive(Debug, PartialEq, Eq)]
+struct Summary {
+    /// (number, net, tax, gross) of each quote written.
+    quotes: Vec<(String, Decimal, Decimal, Decimal)>,
+    /// (number, state, net, tax, gross, approved by the manager) of each order.
+    orders: Vec<(String, OrderState, Decimal, Decimal, Decimal, bool)>,
+    /// The states the first order went through.
+    order_states: Vec<OrderState>,
+    /// The customer's last price of the first product.
+    last_price: Option<EnteredPrice>,
+    /// Quotes and orders the salesperson and the colleague see.
+    visible: (u64, u64, u64, u64),
+    /// Quote states after conversion, by number.
+    quote_states: Vec<(String, QuoteState)>,
+}
+
+async fn run(store: Arc<dyn Store>) -> Summary {
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap(),
+    ));
+    let crm = Crm::new(store)
+        .with_clock(clock.clone())
+        .with_ids(Arc::new(SequentialIds::new()));
+    let admin = crm
+        .bootstrap("场景测试贸易有限公司", "admin", "管理员")
+        .await
+        .unwrap();
+    let root = crm
+        .org()
+        .await
+        .unwrap()
+        .employee(admin.employee_id())
+        .unwrap()
+        .department_id;
+    let mut perms: Vec<Permission> = vec![
+        Permission::new(Resource::Customer, Op::View),
+        Permission::new(Resource::Customer, Op::Create),
+        Permission::new(Resource::Product, Op::View),
+    ];
+    for op in [Op::View, Op::Create, Op::Edit] {
+        perms.push(Permission::new(Resource::Quote, op));
+    }
+    for op in [Op::View, Op::Create, Op::Edit, Op::Delete] {
+        perms.push(Permission::new(Resource::SalesOrder, op));
+    }
+    let sales = crm.create_role(admin, "销售", perms, false).await.unwrap();
+    crm.set_role_discount_limit(admin, sales.id, d("0.05"))
+        .await
+        .unwrap();
+    let approver = crm
+        .create_role(
+            admin,
+            "审批",
+            [Permission::new(Resource::SalesOrder, Op::Approve)],
+            false,
+        )
+        .await
+        .unwrap();
+    crm.set_role_discount_limit(admin, approver.id, d("0.25"))
+        .await
+        .unwrap();
+    let manager = crm
+        .create_employee(
+            admin,
+            NewEmployee::builder()
+                .code("m".into())
+                .name("王经理".into())
+                .department_id(root)
+                .role_ids(BTreeSet::from([sales.id, approver.id]))
+                .build(),
+        )
+        .await
+        .unwrap();
+    let mk = |code: &str, name: &str| {
+        NewEmployee::builder()
+            .code(code.into())
+            .name(name.into())
+            .department_id(root)
+            .manager_id(Some(manager.id))
+            .role_ids(BTreeSet::from([sales.id]))
+            .build()
+    };
+    let seller = crm::core::org::Actor::new(
+        crm.create_employee(admin, mk("s1", "张三"))
+            .await
+            .unwrap()
+            .id,
+    );
+    let colleague = crm::core::org::Actor::new(
+        crm.create_employee(admin, mk("s2", "李四"))
+            .await
+            .unwrap()
+            .id,
+    );
+    let manager = crm::core::org::Actor::new(manager.id);
+
+    let product = |code: &str, name: &str, price: &str, incl: bool, rate: &str| {
+        ProductInput::builder()
+            .code(code.into())
+            .name(name.into())
+            .unit("台".into())
+            .sale_price(d(price))
+            .price_includes_tax(incl)
+            .tax_rate(d(rate))
+            .build()
+    };
+    let pump = crm
+        .create_product(admin, product("P-100", "离心泵", "2350.00", true, "0.13"))
+        .await
+        .unwrap()
+        .value
+        .id;
+    let valve = crm
+        .create_product(admin, product("P-200", "闸阀", "186.40", false, "0.13"))
+        .await
+        .unwrap()
+        .value
+        .id;
+    let service = crm
+        .create_product(admin, product("S-1", "安装服务", "500", false, "0.06"))
+        .await
+        .unwrap()
+        .value
+        .id;
+    let customer = |name: &str| CustomerInput::builder().name(name.into()).build();
+    let acme = crm
+        .create_customer(seller, customer("杭州恒通水务有限公司"), vec![])
+        .await
+        .unwrap()
+        .customer
+        .value
+        .id;
+    let other = crm
+        .create_customer(seller, customer("宁波北仑港务有限公司"), vec![])
+        .await
+        .unwrap()
+        .customer
+        .value
+        .id;
+
+    let lines = vec![
+        LineDraft::builder()
+            .product_id(pump)
+            .quantity(d("3"))
+            .discount(d("0.12"))
+            .build(),
+        LineDraft::builder()
+            .product_id(valve)
+            .quantity(d("17.5"))
+            .price(EnteredPrice::Inclusive(d("209.99")))
+            .build(),
+        LineDraft::builder()
+            .product_id(service)
+            .quantity(d("1"))
+            .build(),
+    ];
+    let q = crm
+        .create_quote(
+            seller,
+            QuoteInput::builder()
+                .customer_id(acme)
+                .valid_until(NaiveDate::from_ymd_opt(2026, 9, 30).unwrap())
+                .terms("款到发货".into())
+                .lines(lines)
+                .build(),
+        )
+        .await
+        .unwrap();
+    let qid = q.quote.value.id;
+    let copy = crm.copy_quote(seller, qid, Some(other)).await.unwrap();
+    let sent = crm
+        .quote_event(seller, qid, 1, QuoteEvent::Send)
+        .await
+        .unwrap();
+    clock.advance(chrono::Duration::days(3));
+    let accepted = crm
+        .quote_event(seller, qid, sent.version, QuoteEvent::Accept)
+        .await
+        .unwrap();
+    let order = crm
+        .order_from_quote(seller, qid, accepted.version)
+        .await
+        .unwrap();
+    let oid = order.order.value.id;
+    let mut states = vec![order.order.value.state];
+    let submitted = crm.submit_order(seller, oid, 1).await.unwrap();
+    states.push(submitted.value.state);
+    let approved = crm
+        .approve_order(manager, oid, submitted.version)
+        .await
+        .unwrap();
+    states.push(approved.value.state);
+    // One more valve: the approval is void.
+    let mut input = OrderInput::builder()
+        .customer_id(acme)
+        .lines(order.lines.iter().map(|l| l.to_draft()).collect())
+        .build();
+    input.lines[1].quantity = d("18.5");
+    let changed = crm
+        .update_order(seller, oid, approved.version, input)
+        .await
+        .unwrap();
+    states.push(changed.order.value.state);
+    let resubmitted = crm
+        .submit_order(seller, oid, changed.order.version)
+        .await
+        .unwrap();
+    states.push(resubmitted.value.state);
+    let reapproved = crm
+        .approve_order(manager, oid, resubmitted.version)
+        .await
+        .unwrap();
+    states.push(reapproved.value.state);
+    // A direct order within the seller's limit, priced from the last prices.
+    let direct = crm
+        .create_order(
+            seller,
+            OrderInput::builder()
+                .customer_id(acme)
+                .lines(vec![LineDraft::builder()
+                    .product_id(valve)
+                    .quantity(d("4"))
+                    .build()])
+                .build(),
+        )
+        .await
+        .unwrap();
+    crm.submit_order(seller, direct.order.value.id, 1)
+        .await
+        .unwrap();
+
+    let all_quotes = crm
+        .search_quotes(seller, &DocSearch::default())
+        .await
+        .unwrap();
+    let all_orders = crm
+        .search_orders(manager, &DocSearch::default())
+        .await
+        .unwrap();
+    let mut orders = vec![];
+    for o in &all_orders.items {
+        orders.push((
+            o.number.clone(),
+            o.state,
+            o.net,
+            o.tax,
+            o.gross,
+            o.approved_by == Some(manager.employee_id()),
+        ));
+    }
+    let colleague_quotes = crm
+        .search_quotes(colleague, &DocSearch::default())
+        .await
+        .unwrap()
+        .total;
+    let colleague_orders = crm
+        .search_orders(colleague, &DocSearch::default())
+        .await
+        .unwrap()
+        .total;
+    Summary {
+        quotes: [&q.quote.value, &copy.quote.value]
+            .iter()
+            .map(|q| (q.number.clone(), q.net, q.tax, q.gross))
+            .collect(),
+        orders,
+        order_states: states,
+        last_price: crm
+            .last_price(seller, acme, valve)
+            .await
+            .unwrap()
+            .map(|p| p.price()),
+        visible: (
+            all_quotes.total,
+            all_orders.total,
+            colleague_quotes,
+            colleague_orders,
+        ),
+        quote_states: all_quotes
+            .items
+            .iter()
+            .map(|q| (q.number.clone(), q.state))
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn order_to_cash_on_the_memory_store() {
+    let s = run(Arc::new(MemoryStore::new())).await;
+    // Pump: 3 × 2350.00 incl., 12 % off = 6204.00 gross; valve 17.5 × 209.99 incl. = 3674.83
+    // gross; service 500.00 net + 6 % = 530.00.
+    assert_eq!(s.quotes[0].3, d("10408.83"));
+    assert_eq!(s.quotes[0].1 + s.quotes[0].2, s.quotes[0].3);
+    assert_eq!(s.quotes[1].1..=s.quotes[1].3, s.quotes[0].1..=s.quotes[0].3);
+    assert_eq!(
+        s.order_states,
+        [
+            OrderState::Draft,
+            OrderState::AwaitingApproval,
+            OrderState::Approved,
+            OrderState::Draft,
+            OrderState::AwaitingApproval,
+            OrderState::Approved
+        ]
+    );
+    assert_eq!(s.orders.len(), 2);
+    assert_eq!(s.orders[1].1, OrderState::Approved);
+    assert!(s.orders[1].5, "the first order was approved by the manager");
+    assert!(
+        !s.orders[0].5,
+        "the direct order was within the seller's limit"
+    );
+    // 18.5 valves now: 209.99 × 18.5 = 3884.815 → 3884.82.
+    assert_eq!(s.orders[1].4, d("10618.82"));
+    assert_eq!(s.last_price, Some(EnteredPrice::Inclusive(d("209.99"))));
+    assert_eq!(s.visible, (2, 2, 0, 0));
+    assert_eq!(
+        s.quote_states,
+        [
+            ("QT-2026-000002".to_owned(), QuoteState::Draft),
+            ("QT-2026-000001".to_owned(), QuoteState::Converted)
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_to_cash_gives_identical_results_on_every_engine() {
+    let memory = run(Arc::new(MemoryStore::new())).await;
+    let (sled, _d1) = engines::sled();
+    assert_eq!(run(sled).await, memory, "sled");
+    let (sqlite, _d2) = engines::sqlite().await;
+    assert_eq!(run(sqlite).await, memory, "SQLite");
+    if let Some(pg) = engines::postgres().await {
+        assert_eq!(run(pg).await, memory, "PostgreSQL");
+    }
+}
