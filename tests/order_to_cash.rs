@@ -12,8 +12,11 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use crm::core::customer::CustomerInput;
 use crm::core::org::{Op, Permission, Resource};
 use crm::core::product::ProductInput;
+use crm::core::sales::InvoiceKind;
 use crm::core::sales::{EnteredPrice, LineDraft, OrderState, QuoteEvent, QuoteState};
-use crm::core::service::{DocSearch, NewEmployee, OrderInput, QuoteInput};
+use crm::core::service::{
+    DocSearch, InvoiceInput, NewEmployee, OrderInput, QuoteInput, RedInvoiceInput,
+};
 use crm::core::sources::{ManualClock, SequentialIds};
 use crm::core::store::{MemoryStore, Store};
 use crm::Crm;
@@ -39,6 +42,10 @@ struct Summary {
     visible: (u64, u64, u64, u64),
     /// Quote states after conversion, by number.
     quote_states: Vec<(String, QuoteState)>,
+    /// (number, red, gross) of each invoice of the first order, in the order issued.
+    invoices: Vec<(String, bool, Decimal)>,
+    /// The first order's invoiced and left gross.
+    invoiced_left: (Decimal, Decimal),
 }
 
 async fn run(store: Arc<dyn Store>) -> Summary {
@@ -70,6 +77,8 @@ async fn run(store: Arc<dyn Store>) -> Summary {
     for op in [Op::View, Op::Create, Op::Edit, Op::Delete] {
         perms.push(Permission::new(Resource::SalesOrder, op));
     }
+    perms.push(Permission::new(Resource::Invoice, Op::View));
+    perms.push(Permission::new(Resource::Invoice, Op::Create));
     let sales = crm.create_role(admin, "销售", perms, false).await.unwrap();
     crm.set_role_discount_limit(admin, sales.id, d("0.05"))
         .await
@@ -256,6 +265,49 @@ async fn run(store: Arc<dyn Store>) -> Summary {
         .await
         .unwrap();
 
+    // Two invoices (the pumps in two parts, the rest on the second), then a red-letter invoice
+    // for one returned valve.
+    let lines = crm.order(seller, oid).await.unwrap().lines;
+    let inv = |number: &str, lines: Vec<(uuid::Uuid, Decimal)>| {
+        InvoiceInput::builder()
+            .order_id(oid)
+            .kind(InvoiceKind::Special)
+            .code("3300234130".into())
+            .number(number.into())
+            .lines(lines)
+            .build()
+    };
+    crm.issue_invoice(seller, inv("10000001", vec![(lines[0].id, d("1"))]))
+        .await
+        .unwrap();
+    let second = crm
+        .issue_invoice(
+            seller,
+            inv(
+                "10000002",
+                vec![
+                    (lines[0].id, d("2")),
+                    (lines[1].id, d("18.5")),
+                    (lines[2].id, d("1")),
+                ],
+            ),
+        )
+        .await
+        .unwrap();
+    crm.issue_red_invoice(
+        seller,
+        RedInvoiceInput::builder()
+            .blue_invoice_id(second.invoice.id)
+            .code("3300234130".into())
+            .number("10000003".into())
+            .reason("退货一台闸阀".into())
+            .lines(vec![(second.lines[1].id, d("1"))])
+            .build(),
+    )
+    .await
+    .unwrap();
+    let (invoices, invoicing) = crm.order_invoicing(seller, oid).await.unwrap();
+
     let all_quotes = crm
         .search_quotes(seller, &DocSearch::default())
         .await
@@ -308,6 +360,11 @@ async fn run(store: Arc<dyn Store>) -> Summary {
             .iter()
             .map(|q| (q.number.clone(), q.state))
             .collect(),
+        invoices: invoices
+            .iter()
+            .map(|i| (i.number.clone(), i.is_red(), i.gross))
+            .collect(),
+        invoiced_left: (invoicing.invoiced.gross, invoicing.left.gross),
     }
 }
 
@@ -341,6 +398,15 @@ async fn order_to_cash_on_the_memory_store() {
     assert_eq!(s.orders[1].4, d("10618.82"));
     assert_eq!(s.last_price, Some(EnteredPrice::Inclusive(d("209.99"))));
     assert_eq!(s.visible, (2, 2, 0, 0));
+    // One valve returned: 209.99 back; the order is invoiced but for that valve.
+    assert_eq!(s.invoices.len(), 3);
+    assert!(s.invoices[2].1);
+    assert_eq!(s.invoices[2].2, d("-209.99"));
+    assert_eq!(
+        s.invoices.iter().map(|i| i.2).sum::<Decimal>(),
+        s.invoiced_left.0
+    );
+    assert_eq!(s.invoiced_left, (d("10408.83"), d("209.99")));
     assert_eq!(
         s.quote_states,
         [

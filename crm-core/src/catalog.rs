@@ -23,6 +23,8 @@ pub static KINDS: &[&Kind] = &[
     &crate::sales::SALES_ORDER,
     &crate::sales::SALES_ORDER_LINE,
     &crate::sales::LAST_PRICE,
+    &crate::sales::INVOICE,
+    &crate::sales::INVOICE_LINE,
 ];
 
 /// The kind with this name.

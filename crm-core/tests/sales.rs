@@ -12,7 +12,10 @@ use crm_core::sales::{
     EnteredPrice, LineDraft, OrderState, QuoteEvent, QuoteState, QUOTE, QUOTE_LINE, SALES_ORDER,
     SALES_ORDER_LINE,
 };
-use crm_core::service::{DocSearch, NewEmployee, OrderInput, QuoteInput};
+use crm_core::sales::{InvoiceKind, Portion, INVOICE, INVOICE_LINE};
+use crm_core::service::{
+    DocSearch, InvoiceInput, NewEmployee, OrderInput, QuoteInput, RedInvoiceInput, SalesPolicy,
+};
 use crm_core::store::{Kind, Query};
 use crm_core::Error;
 use rust_decimal::Decimal;
@@ -54,6 +57,9 @@ fn sales_permissions() -> Vec<Permission> {
     }
     for op in [Op::View, Op::Create, Op::Edit, Op::Delete] {
         v.push(Permission::new(Resource::SalesOrder, op));
+    }
+    for op in [Op::View, Op::Create] {
+        v.push(Permission::new(Resource::Invoice, op));
     }
     v
 }
@@ -772,8 +778,366 @@ fn every_sales_operation_is_refused_without_its_permission() {
             crm.last_price(bare, s.customer, s.drill).await.map(|_| ())
         ));
         assert!(denied(crm.order_from_quote(bare, qid, 1).await.map(|_| ())));
+        assert!(denied(
+            crm.invoice(bare, Uuid::from_u128(1)).await.map(|_| ())
+        ));
+        assert!(denied(crm.order_invoicing(bare, oid).await.map(|_| ())));
+        assert!(denied(
+            crm.issue_invoice(
+                bare,
+                invoice(oid, "00000071", vec![(o.lines[0].id, d("1"))])
+            )
+            .await
+            .map(|_| ())
+        ));
+        assert!(denied(
+            crm.issue_red_invoice(
+                bare,
+                RedInvoiceInput::builder()
+                    .blue_invoice_id(Uuid::from_u128(1))
+                    .code("3100231130".into())
+                    .number("00000072".into())
+                    .reason("退货".into())
+                    .build()
+            )
+            .await
+            .map(|_| ())
+        ));
         // Nothing changed.
         assert_eq!(crm.order(s.co.owner, oid).await.unwrap().order.version, 1);
         assert_eq!(crm.quote(s.co.owner, qid).await.unwrap().quote.version, 1);
+    });
+}
+
+/// An approved order of the given lines; returns it.
+async fn approved_order(s: &Shop, lines: Vec<LineDraft>) -> crm_core::service::OrderDoc {
+    let crm = &s.co.crm;
+    let o = crm
+        .create_order(s.co.owner, s.order_input(lines))
+        .await
+        .unwrap();
+    let id = o.order.value.id;
+    let sub = crm.submit_order(s.co.owner, id, 1).await.unwrap();
+    let v = if sub.value.state == OrderState::Approved {
+        sub.version
+    } else {
+        crm.approve_order(s.co.admin, id, sub.version)
+            .await
+            .unwrap()
+            .version
+    };
+    let mut doc = crm.order(s.co.owner, id).await.unwrap();
+    assert_eq!(doc.order.version, v);
+    doc.lines.sort_by_key(|l| l.position);
+    doc
+}
+
+fn invoice(order: Uuid, number: &str, lines: Vec<(Uuid, Decimal)>) -> InvoiceInput {
+    InvoiceInput::builder()
+        .order_id(order)
+        .kind(InvoiceKind::Special)
+        .code("3100231130".into())
+        .number(number.into())
+        .lines(lines)
+        .build()
+}
+
+#[test]
+fn partial_invoices_add_up_to_the_order_line_to_the_cent() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        // 3 × 0.10 excl. 13 %: the line is net 0.30, tax 0.04 (0.039 rounded once).
+        let o = approved_order(
+            &s,
+            vec![LineDraft::builder()
+                .product_id(s.bolt)
+                .quantity(d("3"))
+                .price(EnteredPrice::Exclusive(d("0.10")))
+                .tax_rate(d("0.13"))
+                .build()],
+        )
+        .await;
+        let line = o.lines[0].id;
+        let oid = o.order.value.id;
+        let mut taxes = vec![];
+        for n in ["00000001", "00000002", "00000003"] {
+            let i = crm
+                .issue_invoice(s.co.owner, invoice(oid, n, vec![(line, d("1"))]))
+                .await
+                .unwrap();
+            taxes.push(i.invoice.tax);
+        }
+        assert_eq!(taxes, [d("0.01"), d("0.01"), d("0.02")]);
+        let (invoices, state) = crm.order_invoicing(s.co.owner, oid).await.unwrap();
+        assert_eq!(invoices.len(), 3);
+        assert_eq!(state.invoiced, state.ordered);
+        assert_eq!(state.left, Portion::default());
+        assert_eq!(state.ordered.gross, o.order.value.gross);
+    });
+}
+
+#[test]
+fn an_invoice_for_more_than_is_left_is_refused_and_writes_nothing() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let o = approved_order(&s, vec![line(s.drill, "5")]).await;
+        let (oid, l) = (o.order.value.id, o.lines[0].id);
+        crm.issue_invoice(s.co.owner, invoice(oid, "00000011", vec![(l, d("4"))]))
+            .await
+            .unwrap();
+        let before = (
+            count(&s.co, &INVOICE).await,
+            count(&s.co, &INVOICE_LINE).await,
+        );
+        let e = crm
+            .issue_invoice(s.co.owner, invoice(oid, "00000012", vec![(l, d("1.5"))]))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Invalid { field, .. } if field == "lines[0].quantity"),
+            "{e:?}"
+        );
+        for bad in [d("0"), d("-1")] {
+            assert!(matches!(
+                crm.issue_invoice(s.co.owner, invoice(oid, "00000012", vec![(l, bad)]))
+                    .await,
+                Err(Error::Invalid { .. })
+            ));
+        }
+        assert!(matches!(
+            crm.issue_invoice(s.co.owner, invoice(oid, "00000012", vec![(Uuid::from_u128(9), d("1"))]))
+                .await,
+            Err(Error::Invalid { field, .. }) if field == "lines[0].order_line_id"
+        ));
+        assert_eq!(
+            before,
+            (
+                count(&s.co, &INVOICE).await,
+                count(&s.co, &INVOICE_LINE).await
+            )
+        );
+        // An invoiced order no longer changes.
+        let v = crm.order(s.co.owner, oid).await.unwrap().order.version;
+        assert!(matches!(
+            crm.update_order(s.co.owner, oid, v, s.order_input(vec![line(s.drill, "6")])).await,
+            Err(Error::Invalid { field, .. }) if field == "state"
+        ));
+    });
+}
+
+#[test]
+fn over_invoicing_is_allowed_only_by_the_policy() {
+    let s = shop();
+    let crm = crm_core::Crm::new(s.co.crm.store().clone())
+        .with_clock(s.co.clock.clone())
+        .with_sales_policy(SalesPolicy {
+            allow_over_invoicing: true,
+        });
+    block_on(async {
+        let o = approved_order(&s, vec![line(s.drill, "2")]).await;
+        let i = crm
+            .issue_invoice(
+                s.co.owner,
+                invoice(o.order.value.id, "00000021", vec![(o.lines[0].id, d("3"))]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(i.invoice.gross, d("339.00"));
+        let (_, state) = crm
+            .order_invoicing(s.co.owner, o.order.value.id)
+            .await
+            .unwrap();
+        assert_eq!(state.left.quantity, d("-1"));
+    });
+}
+
+#[test]
+fn a_draft_order_is_not_invoiced() {
+    let s = shop();
+    block_on(async {
+        let o =
+            s.co.crm
+                .create_order(s.co.owner, s.order_input(vec![line(s.drill, "1")]))
+                .await
+                .unwrap();
+        assert!(matches!(
+            s.co.crm
+                .issue_invoice(
+                    s.co.owner,
+                    invoice(o.order.value.id, "00000031", vec![(o.lines[0].id, d("1"))])
+                )
+                .await,
+            Err(Error::Invalid { field, .. }) if field == "order_id"
+        ));
+    });
+}
+
+#[test]
+fn an_invoice_number_is_unique_within_its_code() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let o = approved_order(&s, vec![line(s.drill, "5")]).await;
+        let (oid, l) = (o.order.value.id, o.lines[0].id);
+        let first = crm
+            .issue_invoice(s.co.owner, invoice(oid, "00000041", vec![(l, d("1"))]))
+            .await
+            .unwrap();
+        let e = crm
+            .issue_invoice(s.co.owner, invoice(oid, "00000041", vec![(l, d("1"))]))
+            .await
+            .unwrap_err();
+        match e {
+            Error::Duplicate { rule, existing, .. } => {
+                assert_eq!(rule, "invoice_code_number");
+                assert!(existing.unwrap().contains(&first.invoice.id.to_string()));
+            }
+            e => panic!("{e:?}"),
+        }
+        // The same number under another code is another invoice.
+        let mut other = invoice(oid, "00000041", vec![(l, d("1"))]);
+        other.code = "3100231131".into();
+        crm.issue_invoice(s.co.owner, other).await.unwrap();
+        // A malformed number is refused before anything is looked up.
+        assert!(matches!(
+            crm.issue_invoice(s.co.owner, invoice(oid, "4100", vec![(l, d("1"))])).await,
+            Err(Error::Invalid { field, .. }) if field == "number"
+        ));
+    });
+}
+
+#[test]
+fn a_red_letter_invoice_reverses_part_of_a_blue_one_and_the_rest_later_to_the_cent() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let o = approved_order(
+            &s,
+            vec![
+                LineDraft::builder()
+                    .product_id(s.drill)
+                    .quantity(d("7"))
+                    .price(EnteredPrice::Inclusive(d("33.33")))
+                    .build(),
+                line(s.bolt, "3"),
+            ],
+        )
+        .await;
+        let oid = o.order.value.id;
+        let blue = crm
+            .issue_invoice(
+                s.co.owner,
+                invoice(
+                    oid,
+                    "00000051",
+                    vec![(o.lines[0].id, d("7")), (o.lines[1].id, d("3"))],
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(blue.invoice.gross, o.order.value.gross);
+        let red = |number: &str, lines: Option<Vec<(Uuid, Decimal)>>| {
+            let mut r = RedInvoiceInput::builder()
+                .blue_invoice_id(blue.invoice.id)
+                .code("3100231130".into())
+                .number(number.into())
+                .reason("退货".into())
+                .build();
+            r.lines = lines;
+            r
+        };
+        let part = crm
+            .issue_red_invoice(
+                s.co.owner,
+                red("00000052", Some(vec![(blue.lines[0].id, d("2"))])),
+            )
+            .await
+            .unwrap();
+        assert_eq!(part.invoice.red_of, Some(blue.invoice.id));
+        assert_eq!(part.lines[0].quantity, d("-2"));
+        assert!(part.invoice.gross < Decimal::ZERO);
+        let (_, state) = crm.order_invoicing(s.co.owner, oid).await.unwrap();
+        assert_eq!(state.lines[0].left.quantity, d("2"));
+        // Reverse more than is left of the line: refused.
+        assert!(matches!(
+            crm.issue_red_invoice(s.co.owner, red("00000053", Some(vec![(blue.lines[0].id, d("6"))])))
+                .await,
+            Err(Error::Invalid { field, .. }) if field == "lines[0].quantity"
+        ));
+        // Everything else: the blue invoice and its reversals cancel out exactly.
+        let rest = crm
+            .issue_red_invoice(s.co.owner, red("00000053", None))
+            .await
+            .unwrap();
+        assert_eq!(
+            blue.invoice.gross + part.invoice.gross + rest.invoice.gross,
+            Decimal::ZERO
+        );
+        assert_eq!(
+            blue.invoice.tax + part.invoice.tax + rest.invoice.tax,
+            Decimal::ZERO
+        );
+        let (invoices, state) = crm.order_invoicing(s.co.owner, oid).await.unwrap();
+        assert_eq!(invoices.len(), 3);
+        assert_eq!(state.invoiced, Portion::default());
+        assert_eq!(state.left, state.ordered);
+        assert!(matches!(
+            crm.issue_red_invoice(s.co.owner, red("00000054", None)).await,
+            Err(Error::Invalid { field, .. }) if field == "lines"
+        ));
+        // And it can be invoiced again, in full.
+        let again = crm
+            .issue_invoice(
+                s.co.owner,
+                invoice(
+                    oid,
+                    "00000055",
+                    vec![(o.lines[0].id, d("7")), (o.lines[1].id, d("3"))],
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(again.invoice.gross, o.order.value.gross);
+    });
+}
+
+#[test]
+fn invoices_are_visible_as_their_order_is() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let o = approved_order(&s, vec![line(s.drill, "1")]).await;
+        let i = crm
+            .issue_invoice(
+                s.co.owner,
+                invoice(o.order.value.id, "00000061", vec![(o.lines[0].id, d("1"))]),
+            )
+            .await
+            .unwrap();
+        assert!(crm.invoice(s.co.manager, i.invoice.id).await.is_ok());
+        assert!(crm
+            .invoice(s.co.shared_dept_member, i.invoice.id)
+            .await
+            .is_ok());
+        for outsider in [s.co.peer, s.co.unrelated] {
+            assert!(matches!(
+                crm.invoice(outsider, i.invoice.id).await,
+                Err(Error::PermissionDenied(_))
+            ));
+            assert!(matches!(
+                crm.order_invoicing(outsider, o.order.value.id).await,
+                Err(Error::PermissionDenied(_))
+            ));
+            assert!(matches!(
+                crm.issue_invoice(
+                    outsider,
+                    invoice(o.order.value.id, "00000062", vec![(o.lines[0].id, d("1"))])
+                )
+                .await,
+                Err(Error::PermissionDenied(_))
+            ));
+        }
     });
 }

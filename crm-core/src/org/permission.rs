@@ -25,6 +25,8 @@ pub enum Resource {
     Quote,
     /// Sales orders (销售订单).
     SalesOrder,
+    /// VAT invoices (发票), blue and red-letter.
+    Invoice,
     /// Employees, departments and roles.
     Org,
     /// Basic settings (基础设置).
@@ -89,6 +91,7 @@ const RESOURCES: &[(Resource, &str)] = &[
     (Resource::Product, "product"),
     (Resource::Quote, "quote"),
     (Resource::SalesOrder, "sales_order"),
+    (Resource::Invoice, "invoice"),
     (Resource::Org, "org"),
     (Resource::Settings, "settings"),
 ];

@@ -18,13 +18,22 @@
 //!   limit covers it ([`decide_approval`]). Changing an approved order's prices, discounts, tax
 //!   rates or quantities sends it back to draft ([`OrderEvent::PricesChanged`]); a copy is a new
 //!   draft. So an approval always covers exactly the lines it was given for.
+//! - **Invoices.** Several invoices against one approved order, each for chosen lines and
+//!   quantities, never more than is left unless [`crate::service::SalesPolicy`] allows it; a
+//!   red-letter invoice reverses all or part of a blue one; the line that completes a quantity
+//!   takes exactly what is left of the amounts ([`invoice_amounts`]), so nothing drifts.
 //! - **Last price.** Approving an order records, per product on it, the customer's last price
 //!   ([`LastPrice`]); a new line without a price is offered it.
 
+mod invoice;
 mod line;
 mod order;
 mod quote;
 
+pub use invoice::{
+    check_invoice_number, invoice_amounts, Invoice, InvoiceKind, InvoiceLine, Portion, INVOICE,
+    INVOICE_LINE,
+};
 pub use line::{
     max_discount, price_fingerprint, price_lines, DocLine, EnteredPrice, LineContext, LineDraft,
     OfferedPrices, OrderLine, QuoteLine, MAX_DECIMALS, QUOTE_LINE, SALES_ORDER_LINE,

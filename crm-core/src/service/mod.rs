@@ -7,6 +7,7 @@
 
 mod customers;
 mod exchange;
+mod invoices;
 mod org;
 mod products;
 mod sales;
@@ -29,6 +30,7 @@ pub use exchange::{
     DuplicateOf, ImportMode, ImportOptions, ImportPhase, ImportProgress, ImportReport, RowOutcome,
     RowResult,
 };
+pub use invoices::{InvoiceDoc, InvoiceInput, LineInvoicing, OrderInvoicing, RedInvoiceInput};
 pub use org::NewEmployee;
 pub use sales::{DocSearch, OrderDoc, OrderInput, QuoteDoc, QuoteInput};
 
@@ -51,9 +53,17 @@ pub struct Crm {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGen>,
     tax: TaxSettings,
+    policy: SalesPolicy,
     /// The organisation snapshot and the revision it was loaded at. A std lock: it is held only
     /// to clone an `Arc`, never across an await point.
     org: RwLock<Option<(u64, Arc<Org>)>>,
+}
+
+/// Company-wide sales rules that are settings rather than law.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct SalesPolicy {
+    /// Whether an order line may be invoiced beyond its ordered quantity (off by default).
+    pub allow_over_invoicing: bool,
 }
 
 /// An actor resolved for one attempt of one operation.
@@ -71,6 +81,7 @@ impl Crm {
             clock: Arc::new(SystemClock),
             ids: Arc::new(UuidV7),
             tax: TaxSettings::default(),
+            policy: SalesPolicy::default(),
             org: RwLock::new(None),
         }
     }
@@ -92,6 +103,12 @@ impl Crm {
     /// never changes an existing document's amounts.
     pub fn with_tax_settings(mut self, tax: TaxSettings) -> Self {
         self.tax = tax;
+        self
+    }
+
+    /// Replaces the company's sales rules (see [`SalesPolicy`]).
+    pub fn with_sales_policy(mut self, policy: SalesPolicy) -> Self {
+        self.policy = policy;
         self
     }
 

@@ -168,7 +168,7 @@ impl Crm {
     }
 
     /// Checks that the actor may see (or, with `write`, change) a document.
-    async fn doc_guard(
+    pub(super) async fn doc_guard(
         &self,
         s: &Session,
         action: &str,
@@ -329,7 +329,7 @@ impl Crm {
         })
     }
 
-    async fn load_order(&self, id: Uuid) -> Result<OrderDoc> {
+    pub(super) async fn load_order(&self, id: Uuid) -> Result<OrderDoc> {
         let r = self
             .store
             .get(&SALES_ORDER, id)
@@ -960,6 +960,12 @@ impl Crm {
                 return Err(Error::invalid(
                     "state",
                     format!("an order that is {} cannot change", o.state.as_str()),
+                ));
+            }
+            if self.has_invoices(id).await? {
+                return Err(Error::invalid(
+                    "state",
+                    "an invoiced order cannot change: its invoices refer to its lines",
                 ));
             }
             if input.customer_id != o.customer_id {
