@@ -15,7 +15,8 @@ use crm::core::product::ProductInput;
 use crm::core::sales::InvoiceKind;
 use crm::core::sales::{EnteredPrice, LineDraft, OrderState, QuoteEvent, QuoteState};
 use crm::core::service::{
-    DocSearch, InvoiceInput, NewEmployee, OrderInput, QuoteInput, RedInvoiceInput,
+    DocSearch, InvoiceInput, NewEmployee, OrderInput, QuoteInput, RedInvoiceInput, TrackingInput,
+    TrackingLookup,
 };
 use crm::core::sources::{ManualClock, SequentialIds};
 use crm::core::store::{MemoryStore, Store};
@@ -46,6 +47,8 @@ struct Summary {
     invoices: Vec<(String, bool, Decimal)>,
     /// The first order's invoiced and left gross.
     invoiced_left: (Decimal, Decimal),
+    /// (number, statuses) of the parcels found for the first order.
+    parcels: Vec<(String, Vec<String>)>,
 }
 
 async fn run(store: Arc<dyn Store>) -> Summary {
@@ -79,6 +82,9 @@ async fn run(store: Arc<dyn Store>) -> Summary {
     }
     perms.push(Permission::new(Resource::Invoice, Op::View));
     perms.push(Permission::new(Resource::Invoice, Op::Create));
+    for op in [Op::View, Op::Create, Op::Edit] {
+        perms.push(Permission::new(Resource::Courier, op));
+    }
     let sales = crm.create_role(admin, "销售", perms, false).await.unwrap();
     crm.set_role_discount_limit(admin, sales.id, d("0.05"))
         .await
@@ -307,6 +313,35 @@ async fn run(store: Arc<dyn Store>) -> Summary {
     .await
     .unwrap();
     let (invoices, invoicing) = crm.order_invoicing(seller, oid).await.unwrap();
+    let parcel = crm
+        .add_tracking(
+            seller,
+            TrackingInput::builder()
+                .carrier("顺丰".into())
+                .tracking_number("SF 1000 2000 3000".into())
+                .invoice_id(second.invoice.id)
+                .build(),
+        )
+        .await
+        .unwrap();
+    for (h, status) in [(20, "已揽收"), (30, "运输中"), (44, "已签收")] {
+        let at = Utc.with_ymd_and_hms(2026, 9, 4, 0, 0, 0).unwrap() + chrono::Duration::hours(h);
+        crm.add_tracking_event(seller, parcel.id, at, status, None)
+            .await
+            .unwrap();
+    }
+    let parcels = crm
+        .find_tracking(manager, &TrackingLookup::Order(oid))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| {
+            (
+                p.tracking.tracking_number,
+                p.events.into_iter().map(|e| e.status).collect(),
+            )
+        })
+        .collect();
 
     let all_quotes = crm
         .search_quotes(seller, &DocSearch::default())
@@ -365,6 +400,7 @@ async fn run(store: Arc<dyn Store>) -> Summary {
             .map(|i| (i.number.clone(), i.is_red(), i.gross))
             .collect(),
         invoiced_left: (invoicing.invoiced.gross, invoicing.left.gross),
+        parcels,
     }
 }
 
@@ -407,6 +443,13 @@ async fn order_to_cash_on_the_memory_store() {
         s.invoiced_left.0
     );
     assert_eq!(s.invoiced_left, (d("10408.83"), d("209.99")));
+    assert_eq!(
+        s.parcels,
+        [(
+            "SF100020003000".to_owned(),
+            vec!["已揽收".to_owned(), "运输中".into(), "已签收".into()]
+        )]
+    );
     assert_eq!(
         s.quote_states,
         [

@@ -25,6 +25,8 @@ pub static KINDS: &[&Kind] = &[
     &crate::sales::LAST_PRICE,
     &crate::sales::INVOICE,
     &crate::sales::INVOICE_LINE,
+    &crate::sales::TRACKING,
+    &crate::sales::TRACKING_EVENT,
 ];
 
 /// The kind with this name.

@@ -15,6 +15,7 @@ use crm_core::sales::{
 use crm_core::sales::{InvoiceKind, Portion, INVOICE, INVOICE_LINE};
 use crm_core::service::{
     DocSearch, InvoiceInput, NewEmployee, OrderInput, QuoteInput, RedInvoiceInput, SalesPolicy,
+    TrackingInput, TrackingLookup,
 };
 use crm_core::store::{Kind, Query};
 use crm_core::Error;
@@ -60,6 +61,9 @@ fn sales_permissions() -> Vec<Permission> {
     }
     for op in [Op::View, Op::Create] {
         v.push(Permission::new(Resource::Invoice, op));
+    }
+    for op in [Op::View, Op::Create, Op::Edit] {
+        v.push(Permission::new(Resource::Courier, op));
     }
     v
 }
@@ -1139,5 +1143,115 @@ fn invoices_are_visible_as_their_order_is() {
                 Err(Error::PermissionDenied(_))
             ));
         }
+    });
+}
+
+#[test]
+fn a_parcel_is_found_by_number_order_or_invoice_and_only_by_those_who_see_its_order() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let o = approved_order(&s, vec![line(s.drill, "2")]).await;
+        let oid = o.order.value.id;
+        let i = crm
+            .issue_invoice(
+                s.co.owner,
+                invoice(oid, "00000081", vec![(o.lines[0].id, d("2"))]),
+            )
+            .await
+            .unwrap();
+        let goods = crm
+            .add_tracking(
+                s.co.owner,
+                TrackingInput::builder()
+                    .carrier("顺丰".into())
+                    .tracking_number("sf 1234 5678 9012".into())
+                    .order_id(oid)
+                    .build(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(goods.tracking_number, "SF123456789012");
+        // The invoice posted separately: its order is found from it.
+        let papers = crm
+            .add_tracking(
+                s.co.shared_dept_member,
+                TrackingInput::builder()
+                    .carrier("EMS".into())
+                    .tracking_number("EA123456789CN".into())
+                    .invoice_id(i.invoice.id)
+                    .build(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(papers.order_id, Some(oid));
+        let t1 = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 3, 8, 0, 0).unwrap();
+        let t0 = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 3, 2, 18, 0, 0).unwrap();
+        crm.add_tracking_event(s.co.owner, goods.id, t1, "运输中", Some("杭州转运中心"))
+            .await
+            .unwrap();
+        crm.add_tracking_event(s.co.owner, goods.id, t0, "已揽收", None)
+            .await
+            .unwrap();
+        let by_number = crm
+            .find_tracking(
+                s.co.manager,
+                &TrackingLookup::Number("SF-1234-5678-9012".into()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_number.len(), 1);
+        let statuses: Vec<&str> = by_number[0]
+            .events
+            .iter()
+            .map(|e| e.status.as_str())
+            .collect();
+        assert_eq!(statuses, ["已揽收", "运输中"]);
+        let by_order = crm
+            .find_tracking(s.co.owner, &TrackingLookup::Order(oid))
+            .await
+            .unwrap();
+        assert_eq!(by_order.len(), 2);
+        let by_invoice = crm
+            .find_tracking(s.co.owner, &TrackingLookup::Invoice(i.invoice.id))
+            .await
+            .unwrap();
+        assert_eq!(by_invoice[0].tracking.id, papers.id);
+        // Those who do not see the order find nothing and may not add to it.
+        assert!(crm
+            .find_tracking(s.co.unrelated, &TrackingLookup::Order(oid))
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            crm.add_tracking_event(s.co.unrelated, goods.id, t1, "已签收", None)
+                .await,
+            Err(Error::PermissionDenied(_))
+        ));
+        // The same number at the same carrier is refused.
+        assert!(matches!(
+            crm.add_tracking(
+                s.co.owner,
+                TrackingInput::builder()
+                    .carrier("顺丰".into())
+                    .tracking_number("SF123456789012".into())
+                    .order_id(oid)
+                    .build(),
+            )
+            .await,
+            Err(Error::Duplicate { .. })
+        ));
+        assert!(matches!(
+            crm.add_tracking(
+                s.co.owner,
+                TrackingInput::builder()
+                    .carrier("顺丰".into())
+                    .tracking_number("SF999".into())
+                    .order_id(oid)
+                    .build(),
+            )
+            .await,
+            Err(Error::Invalid { field, .. }) if field == "tracking_number"
+        ));
     });
 }

@@ -27,6 +27,8 @@ pub enum Resource {
     SalesOrder,
     /// VAT invoices (发票), blue and red-letter.
     Invoice,
+    /// Courier tracking numbers (快递单).
+    Courier,
     /// Employees, departments and roles.
     Org,
     /// Basic settings (基础设置).
@@ -92,6 +94,7 @@ const RESOURCES: &[(Resource, &str)] = &[
     (Resource::Quote, "quote"),
     (Resource::SalesOrder, "sales_order"),
     (Resource::Invoice, "invoice"),
+    (Resource::Courier, "courier"),
     (Resource::Org, "org"),
     (Resource::Settings, "settings"),
 ];

@@ -22,14 +22,18 @@
 //!   quantities, never more than is left unless [`crate::service::SalesPolicy`] allows it; a
 //!   red-letter invoice reverses all or part of a blue one; the line that completes a quantity
 //!   takes exactly what is left of the amounts ([`invoice_amounts`]), so nothing drifts.
+//! - **Courier tracking.** A tracking number belongs to an order or an invoice and is seen by
+//!   whoever sees that document.
 //! - **Last price.** Approving an order records, per product on it, the customer's last price
 //!   ([`LastPrice`]); a new line without a price is offered it.
 
+mod courier;
 mod invoice;
 mod line;
 mod order;
 mod quote;
 
+pub use courier::{tracking_number, Tracking, TrackingEvent, TRACKING, TRACKING_EVENT};
 pub use invoice::{
     check_invoice_number, invoice_amounts, Invoice, InvoiceKind, InvoiceLine, Portion, INVOICE,
     INVOICE_LINE,

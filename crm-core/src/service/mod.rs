@@ -5,6 +5,7 @@
 //! with their audit entries and the versions that were read. On a [`Error::Conflict`] it reloads
 //! and decides again, a bounded number of times.
 
+mod courier;
 mod customers;
 mod exchange;
 mod invoices;
@@ -25,6 +26,7 @@ use crate::org::{
 use crate::sources::{Clock, IdGen, SystemClock, UuidV7};
 use crate::store::{Commit, Entity, Query, Record, Store};
 
+pub use courier::{TrackingDoc, TrackingInput, TrackingLookup};
 pub use customers::{CreatedCustomer, DeleteOutcome, DuplicateWarning, SearchPage};
 pub use exchange::{
     DuplicateOf, ImportMode, ImportOptions, ImportPhase, ImportProgress, ImportReport, RowOutcome,
