@@ -12,6 +12,7 @@ pub static KINDS: &[&Kind] = &[
     &crate::org::EMPLOYEE,
     &crate::settings::SETTING_OPTION,
     &crate::settings::SEQUENCE,
+    &crate::settings::COMPANY_PROFILE,
     &crate::customer::CUSTOMER,
     &crate::customer::CONTACT,
     &crate::customer::CUSTOMER_SHARE,

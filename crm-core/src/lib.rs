@@ -46,6 +46,7 @@ pub mod customer;
 pub mod error;
 pub mod money;
 pub mod org;
+pub mod print;
 pub mod product;
 pub mod sales;
 pub mod service;

@@ -141,3 +141,72 @@ impl Entity for Sequence {
         })
     }
 }
+
+/// The company's own details, printed on quotes and contracts (our side of the document).
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, typed_builder::TypedBuilder,
+)]
+pub struct CompanyProfile {
+    /// Registered name (公司名称).
+    pub name: String,
+    /// Address.
+    #[builder(default)]
+    pub address: Option<String>,
+    /// Telephone.
+    #[builder(default)]
+    pub phone: Option<String>,
+    /// Unified social credit code / taxpayer number (统一社会信用代码).
+    #[builder(default)]
+    pub tax_id: Option<String>,
+    /// Bank (开户行).
+    #[builder(default)]
+    pub bank_name: Option<String>,
+    /// Bank account (账号).
+    #[builder(default)]
+    pub bank_account: Option<String>,
+}
+
+/// The fixed id of the single company profile record.
+pub const COMPANY_PROFILE_ID: Uuid = Uuid::from_u128(2);
+
+/// The `company_profile` kind: one record, [`COMPANY_PROFILE_ID`].
+pub static COMPANY_PROFILE: Kind = Kind {
+    name: "company_profile",
+    columns: &[
+        Column::new("name", T::Text),
+        Column::nullable("address", T::Text),
+        Column::nullable("phone", T::Text),
+        Column::nullable("tax_id", T::Text),
+        Column::nullable("bank_name", T::Text),
+        Column::nullable("bank_account", T::Text),
+    ],
+    indexes: &[],
+};
+
+impl Entity for CompanyProfile {
+    const KIND: &'static Kind = &COMPANY_PROFILE;
+    fn id(&self) -> Uuid {
+        COMPANY_PROFILE_ID
+    }
+    fn to_values(&self) -> Vec<Value> {
+        vec![
+            self.name.clone().into(),
+            self.address.clone().into(),
+            self.phone.clone().into(),
+            self.tax_id.clone().into(),
+            self.bank_name.clone().into(),
+            self.bank_account.clone().into(),
+        ]
+    }
+    fn from_record(r: &Record) -> Result<Self> {
+        let f = Fields::new(r);
+        Ok(CompanyProfile {
+            name: f.text("name")?,
+            address: f.opt_text("address")?,
+            phone: f.opt_text("phone")?,
+            tax_id: f.opt_text("tax_id")?,
+            bank_name: f.opt_text("bank_name")?,
+            bank_account: f.opt_text("bank_account")?,
+        })
+    }
+}

@@ -1255,3 +1255,141 @@ fn a_parcel_is_found_by_number_order_or_invoice_and_only_by_those_who_see_its_or
         ));
     });
 }
+
+#[test]
+fn print_renders_the_default_contract_with_the_stored_figures_and_capitals() {
+    use crm_core::print::PrintTemplate;
+    use crm_core::settings::CompanyProfile;
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        crm.set_company_profile(
+            s.co.admin,
+            CompanyProfile::builder()
+                .name("华东贸易有限公司".into())
+                .address(Some("上海市浦东新区世纪大道100号".into()))
+                .bank_name(Some("中国工商银行上海分行".into()))
+                .bank_account(Some("1001 2345 6789 0123".into()))
+                .build(),
+        )
+        .await
+        .unwrap();
+        // 3 × 113.00 incl. + 2.5 × 8.85 excl. 4 % off (as in the quote test): 362.15.
+        let o = crm
+            .create_order(
+                s.co.owner,
+                s.order_input(vec![
+                    line(s.drill, "3"),
+                    LineDraft::builder()
+                        .product_id(s.bolt)
+                        .quantity(d("2.5"))
+                        .discount(d("0.04"))
+                        .build(),
+                ]),
+            )
+            .await
+            .unwrap();
+        let html = crm
+            .print_contract(
+                s.co.owner,
+                o.order.value.id,
+                &PrintTemplate::default_contract(),
+            )
+            .await
+            .unwrap();
+        for expected in [
+            "销售合同",
+            "SO-2026-000001",
+            "华东贸易有限公司",
+            "上海申达机电有限公司",
+            "中国工商银行上海分行",
+            "<td class=\"num\">300.00</td>",
+            "<td class=\"num\">39.00</td>",
+            "<td class=\"num\">339.00</td>",
+            "<td class=\"num\">21.24</td>",
+            "<td class=\"num\">4%</td>",
+            "<td class=\"num\">9%</td>",
+            "<td class=\"num\">362.15</td>",
+            "叁佰陆拾贰元壹角伍分",
+            "¥362.15",
+            "@media print",
+        ] {
+            assert!(html.contains(expected), "missing {expected}:\n{html}");
+        }
+        assert_eq!(o.order.value.gross, d("362.15"));
+        // The quote prints too.
+        let q = crm
+            .create_quote(s.co.owner, s.quote_input(vec![line(s.drill, "1")]))
+            .await
+            .unwrap();
+        let html = crm
+            .print_quote(
+                s.co.owner,
+                q.quote.value.id,
+                &PrintTemplate::default_quote(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            html.contains("报价单") && html.contains("壹佰壹拾叁元整"),
+            "{html}"
+        );
+        // Printing is reading: those who cannot see the order cannot print it.
+        assert!(matches!(
+            crm.print_contract(
+                s.co.unrelated,
+                o.order.value.id,
+                &PrintTemplate::default_contract()
+            )
+            .await,
+            Err(Error::PermissionDenied(_))
+        ));
+    });
+}
+
+#[test]
+fn an_integrators_template_is_used_escaped_and_checked() {
+    use crm_core::print::PrintTemplate;
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let cust = crm
+            .create_customer(
+                s.co.owner,
+                crm_core::customer::CustomerInput::builder()
+                    .name("<b>恶意</b>公司".into())
+                    .build(),
+                vec![],
+            )
+            .await
+            .unwrap()
+            .customer
+            .value
+            .id;
+        let mut input = s.quote_input(vec![line(s.bolt, "10")]);
+        input.customer_id = cust;
+        let q = crm.create_quote(s.co.owner, input).await.unwrap();
+        let t = PrintTemplate::new(
+            "{{ customer.name }}|{% for l in lines %}{{ l.quantity }}×{{ l.unit_price_exclusive }}={{ l.gross }}{% endfor %}|{{ totals.gross_capitals }}",
+        )
+        .unwrap();
+        let out = crm
+            .print_quote(s.co.owner, q.quote.value.id, &t)
+            .await
+            .unwrap();
+        // 10 × 8.85 = 88.50 net, 9 % = 7.97 tax (7.965 rounded half up), 96.47 gross.
+        assert_eq!(
+            out,
+            "&lt;b&gt;恶意&lt;&#x2f;b&gt;公司|10×8.85=96.47|玖拾陆元肆角柒分"
+        );
+        assert!(matches!(
+            PrintTemplate::new("{% for l in lines %}"),
+            Err(Error::Invalid { field, .. }) if field == "template"
+        ));
+        let unknown = PrintTemplate::new("{{ nothing.here }}").unwrap();
+        assert!(matches!(
+            crm.print_quote(s.co.owner, q.quote.value.id, &unknown).await,
+            Err(Error::Invalid { field, .. }) if field == "template"
+        ));
+    });
+}

@@ -10,6 +10,7 @@ mod customers;
 mod exchange;
 mod invoices;
 mod org;
+mod print;
 mod products;
 mod sales;
 
