@@ -15,8 +15,8 @@ use crm::core::product::ProductInput;
 use crm::core::sales::InvoiceKind;
 use crm::core::sales::{EnteredPrice, LineDraft, OrderState, QuoteEvent, QuoteState};
 use crm::core::service::{
-    DocSearch, InvoiceInput, NewEmployee, OrderInput, QuoteInput, RedInvoiceInput, TrackingInput,
-    TrackingLookup,
+    DocSearch, InvoiceInput, NewEmployee, OrderInput, QuoteInput, ReceiptInput, RedInvoiceInput,
+    TrackingInput, TrackingLookup,
 };
 use crm::core::sources::{ManualClock, SequentialIds};
 use crm::core::store::{MemoryStore, Store};
@@ -49,6 +49,14 @@ struct Summary {
     invoiced_left: (Decimal, Decimal),
     /// (number, statuses) of the parcels found for the first order.
     parcels: Vec<(String, Vec<String>)>,
+    /// (number, amount_cny, exchange difference, unallocated) of each receipt.
+    receipts: Vec<(String, Decimal, Decimal, Decimal)>,
+    /// The customer's receivable: (opening, due, received, credited, balance, unapplied) and
+    /// the ageing buckets.
+    receivable: (Decimal, Decimal, Decimal, Decimal, Decimal, Decimal),
+    ageing: [Decimal; 4],
+    /// The statement's closing balance.
+    statement_balance: Decimal,
 }
 
 async fn run(store: Arc<dyn Store>) -> Summary {
@@ -84,6 +92,7 @@ async fn run(store: Arc<dyn Store>) -> Summary {
     perms.push(Permission::new(Resource::Invoice, Op::Create));
     for op in [Op::View, Op::Create, Op::Edit] {
         perms.push(Permission::new(Resource::Courier, op));
+        perms.push(Permission::new(Resource::Receipt, op));
     }
     let sales = crm.create_role(admin, "销售", perms, false).await.unwrap();
     crm.set_role_discount_limit(admin, sales.id, d("0.05"))
@@ -343,6 +352,84 @@ async fn run(store: Arc<dyn Store>) -> Summary {
         })
         .collect();
 
+    // Money: an opening balance, a USD receipt for the first order (fee and exchange
+    // difference kept), an advance in CNY applied later to the direct order.
+    let usd = crm
+        .create_cash_account(admin, "中行美元户", true, "USD", None)
+        .await
+        .unwrap()
+        .id;
+    let cny = crm
+        .create_cash_account(admin, "工行基本户", true, "CNY", Some("1202 0000 0000"))
+        .await
+        .unwrap()
+        .id;
+    let today = NaiveDate::from_ymd_opt(2026, 9, 4).unwrap();
+    crm.set_exchange_rate(admin, "USD", today, d("7.1225"))
+        .await
+        .unwrap();
+    crm.set_opening_balance(
+        seller,
+        acme,
+        d("2500.00"),
+        NaiveDate::from_ymd_opt(2026, 5, 31).unwrap(),
+    )
+    .await
+    .unwrap();
+    let paid = crm
+        .record_receipt(
+            seller,
+            ReceiptInput::builder()
+                .customer_id(acme)
+                .account_id(usd)
+                .method("电汇".into())
+                .currency("USD".into())
+                .amount(d("1400.00"))
+                .fee_cny(d("25.00"))
+                .received_cny(d("9940.00"))
+                .allocations(vec![(oid, d("9900.00"))])
+                .build(),
+        )
+        .await
+        .unwrap();
+    let advance = crm
+        .record_receipt(
+            seller,
+            ReceiptInput::builder()
+                .customer_id(acme)
+                .account_id(cny)
+                .method("银行转账".into())
+                .amount(d("1000.00"))
+                .build(),
+        )
+        .await
+        .unwrap();
+    let direct_gross = crm
+        .order(seller, direct.order.value.id)
+        .await
+        .unwrap()
+        .order
+        .value
+        .gross;
+    let applied = crm
+        .apply_receipt(
+            seller,
+            advance.receipt.value.id,
+            &[(direct.order.value.id, direct_gross)],
+        )
+        .await
+        .unwrap();
+    let receivable = crm
+        .receivables(
+            manager,
+            NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+            Some(acme),
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let statement = crm.customer_statement(seller, acme).await.unwrap();
+
     let all_quotes = crm
         .search_quotes(seller, &DocSearch::default())
         .await
@@ -401,6 +488,32 @@ async fn run(store: Arc<dyn Store>) -> Summary {
             .collect(),
         invoiced_left: (invoicing.invoiced.gross, invoicing.left.gross),
         parcels,
+        receipts: [&paid.receipt.value, &applied.receipt.value]
+            .iter()
+            .map(|r| {
+                (
+                    r.number.clone(),
+                    r.amount_cny,
+                    r.exchange_difference,
+                    r.unallocated(),
+                )
+            })
+            .collect(),
+        receivable: (
+            receivable.opening,
+            receivable.due,
+            receivable.received,
+            receivable.credited,
+            receivable.balance,
+            receivable.unapplied,
+        ),
+        ageing: [
+            receivable.ageing.days_0_30,
+            receivable.ageing.days_31_60,
+            receivable.ageing.days_61_90,
+            receivable.ageing.over_90,
+        ],
+        statement_balance: statement.last().unwrap().balance,
     }
 }
 
@@ -443,6 +556,29 @@ async fn order_to_cash_on_the_memory_store() {
         s.invoiced_left.0
     );
     assert_eq!(s.invoiced_left, (d("10408.83"), d("209.99")));
+    // 1400 USD × 7.1225 = 9971.50 CNY; the bank credited 9940.00 and kept 25.00: 6.50
+    // exchange difference; 71.50 of it stays unallocated.
+    assert_eq!(
+        s.receipts[0],
+        (
+            "RC-2026-000001".to_owned(),
+            d("9971.50"),
+            d("6.50"),
+            d("71.50")
+        )
+    );
+    assert_eq!(s.receipts[1].3, d("0.00") + (d("1000.00") - s.orders[0].4));
+    let (opening, due, received, credited, balance, unapplied) = s.receivable;
+    assert_eq!(balance, opening + due - received - credited);
+    assert_eq!(credited, d("209.99"));
+    assert_eq!(received, d("10971.50"));
+    assert_eq!(s.ageing.iter().sum::<Decimal>() - unapplied, balance);
+    assert_eq!(
+        s.ageing[3],
+        d("2500.00"),
+        "the opening balance is over 90 days old"
+    );
+    assert_eq!(s.statement_balance, balance);
     assert_eq!(
         s.parcels,
         [(

@@ -28,6 +28,11 @@ pub static KINDS: &[&Kind] = &[
     &crate::sales::INVOICE_LINE,
     &crate::sales::TRACKING,
     &crate::sales::TRACKING_EVENT,
+    &crate::finance::CASH_ACCOUNT,
+    &crate::finance::EXCHANGE_RATE,
+    &crate::finance::RECEIPT,
+    &crate::finance::RECEIPT_ALLOCATION,
+    &crate::finance::OPENING_BALANCE,
 ];
 
 /// The kind with this name.

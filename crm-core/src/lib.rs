@@ -44,6 +44,7 @@ pub mod audit;
 pub mod catalog;
 pub mod customer;
 pub mod error;
+pub mod finance;
 pub mod money;
 pub mod org;
 pub mod print;

@@ -1,5 +1,5 @@
 //! Basic settings (基础设置): the user-defined option lists (customer types, levels, industries,
-//! sources) and document-number sequences.
+//! sources, payment methods), document-number sequences and the company profile.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -20,6 +20,8 @@ pub enum OptionCategory {
     Industry,
     /// 客户来源: e.g. 展会, 网络, 转介绍.
     CustomerSource,
+    /// 收款方式: e.g. 银行转账, 现金, 承兑汇票, 微信.
+    PaymentMethod,
 }
 
 impl OptionCategory {
@@ -30,15 +32,17 @@ impl OptionCategory {
             OptionCategory::CustomerLevel => "customer_level",
             OptionCategory::Industry => "industry",
             OptionCategory::CustomerSource => "customer_source",
+            OptionCategory::PaymentMethod => "payment_method",
         }
     }
 
     /// All categories.
-    pub const ALL: [OptionCategory; 4] = [
+    pub const ALL: [OptionCategory; 5] = [
         OptionCategory::CustomerType,
         OptionCategory::CustomerLevel,
         OptionCategory::Industry,
         OptionCategory::CustomerSource,
+        OptionCategory::PaymentMethod,
     ];
 
     fn parse(s: &str) -> Option<Self> {

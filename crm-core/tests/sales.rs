@@ -14,10 +14,10 @@ use crm_core::sales::{
 };
 use crm_core::sales::{InvoiceKind, Portion, INVOICE, INVOICE_LINE};
 use crm_core::service::{
-    DocSearch, InvoiceInput, NewEmployee, OrderInput, QuoteInput, RedInvoiceInput, SalesPolicy,
-    TrackingInput, TrackingLookup,
+    DocSearch, InvoiceInput, NewEmployee, OrderInput, QuoteInput, ReceiptInput, RedInvoiceInput,
+    SalesPolicy, TrackingInput, TrackingLookup,
 };
-use crm_core::store::{Kind, Query};
+use crm_core::store::{Entity, Kind, Query};
 use crm_core::Error;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -64,6 +64,7 @@ fn sales_permissions() -> Vec<Permission> {
     }
     for op in [Op::View, Op::Create, Op::Edit] {
         v.push(Permission::new(Resource::Courier, op));
+        v.push(Permission::new(Resource::Receipt, op));
     }
     v
 }
@@ -1392,4 +1393,329 @@ fn an_integrators_template_is_used_escaped_and_checked() {
             Err(Error::Invalid { field, .. }) if field == "template"
         ));
     });
+}
+
+fn receipt(customer: Uuid, account: Uuid, amount: &str) -> ReceiptInput {
+    ReceiptInput::builder()
+        .customer_id(customer)
+        .account_id(account)
+        .method("银行转账".into())
+        .amount(d(amount))
+        .build()
+}
+
+async fn bank(s: &Shop, name: &str) -> Uuid {
+    s.co.crm
+        .create_cash_account(s.co.admin, name, true, "CNY", Some("6222 0000 1111"))
+        .await
+        .unwrap()
+        .id
+}
+
+#[test]
+fn a_foreign_receipt_converts_at_its_dates_rate_keeping_fee_and_exchange_difference() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let acct = bank(&s, "中行美元户").await;
+        crm.set_exchange_rate(s.co.admin, "USD", date(2026, 3, 2), d("7.1036"))
+            .await
+            .unwrap();
+        let mut input = receipt(s.customer, acct, "1000.00");
+        input.currency = "USD".into();
+        input.fee_cny = d("15.00");
+        input.received_cny = Some(d("7080.60"));
+        let r = crm
+            .record_receipt(s.co.shared_dept_member, input)
+            .await
+            .unwrap();
+        let r = r.receipt.value;
+        assert_eq!((r.rate, r.amount_cny), (d("7.1036"), d("7103.60")));
+        assert_eq!(r.exchange_difference, d("8.00"));
+        assert_eq!(
+            r.amount_cny,
+            r.received_cny + r.fee_cny + r.exchange_difference
+        );
+        assert_eq!(r.unallocated(), d("7103.60"));
+        assert_eq!(r.number, "RC-2026-000001");
+    });
+}
+
+#[test]
+fn bad_receipts_get_typed_errors_and_write_nothing() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let acct = bank(&s, "工行基本户").await;
+        let o = approved_order(&s, vec![line(s.drill, "1")]).await;
+        let before = count(&s.co, &crm_core::finance::RECEIPT).await;
+        let mut usd = receipt(s.customer, acct, "100");
+        usd.currency = "USD".into();
+        let cases: Vec<(ReceiptInput, &str)> = vec![
+            (usd, "exchange_rate"),
+            (receipt(s.customer, acct, "0"), "amount"),
+            (receipt(s.customer, acct, "-5"), "amount"),
+            (receipt(s.customer, acct, "1.001"), "amount"),
+            (receipt(s.customer, Uuid::from_u128(5), "10"), "account_id"),
+            (
+                ReceiptInput {
+                    allocations: vec![(o.order.value.id, d("113.01"))],
+                    ..receipt(s.customer, acct, "500")
+                },
+                "allocations[0].amount",
+            ),
+            (
+                ReceiptInput {
+                    allocations: vec![(o.order.value.id, d("100"))],
+                    ..receipt(s.customer, acct, "50")
+                },
+                "allocations",
+            ),
+        ];
+        for (input, field_name) in cases {
+            let e = crm.record_receipt(s.co.owner, input).await.unwrap_err();
+            assert!(
+                matches!(&e, Error::Invalid { field, .. } if field == field_name),
+                "{field_name}: {e:?}"
+            );
+        }
+        // A method outside a non-empty list is refused.
+        crm.add_option(
+            s.co.admin,
+            crm_core::settings::OptionCategory::PaymentMethod,
+            "银行转账",
+        )
+        .await
+        .unwrap();
+        let mut cash = receipt(s.customer, acct, "10");
+        cash.method = "现金".into();
+        assert!(matches!(
+            crm.record_receipt(s.co.owner, cash).await,
+            Err(Error::Invalid { field, .. }) if field == "method"
+        ));
+        assert_eq!(before, count(&s.co, &crm_core::finance::RECEIPT).await);
+        assert_eq!(
+            count(&s.co, &crm_core::finance::RECEIPT_ALLOCATION).await,
+            0
+        );
+    });
+}
+
+#[test]
+fn an_advance_waits_unapplied_and_is_later_applied_over_several_orders() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let acct = bank(&s, "工行基本户").await;
+        let adv = crm
+            .record_receipt(s.co.owner, receipt(s.customer, acct, "500.00"))
+            .await
+            .unwrap();
+        let as_of = date(2026, 3, 2);
+        let r = &crm
+            .receivables(s.co.owner, as_of, Some(s.customer))
+            .await
+            .unwrap()[0];
+        assert_eq!(
+            (r.received, r.unapplied, r.balance),
+            (d("500.00"), d("500.00"), d("-500.00"))
+        );
+        let a = approved_order(&s, vec![line(s.drill, "2")]).await; // 226.00
+        let b = approved_order(&s, vec![line(s.drill, "3")]).await; // 339.00
+        let applied = crm
+            .apply_receipt(
+                s.co.owner,
+                adv.receipt.value.id,
+                &[
+                    (a.order.value.id, d("226.00")),
+                    (b.order.value.id, d("274.00")),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(applied.receipt.value.unallocated(), Decimal::ZERO);
+        assert_eq!(applied.allocations.len(), 2);
+        // Nothing left to apply.
+        assert!(matches!(
+            crm.apply_receipt(s.co.owner, adv.receipt.value.id, &[(b.order.value.id, d("1"))]).await,
+            Err(Error::Invalid { field, .. }) if field == "allocations"
+        ));
+        let r = &crm
+            .receivables(s.co.owner, as_of, Some(s.customer))
+            .await
+            .unwrap()[0];
+        assert_eq!(
+            (r.due, r.received, r.unapplied),
+            (d("565.00"), d("500.00"), d("0"))
+        );
+        assert_eq!(r.balance, d("65.00"));
+        assert_eq!(r.ageing.total() - r.unapplied, r.balance);
+    });
+}
+
+#[test]
+fn receivables_keep_the_identity_and_age_what_is_outstanding() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let acct = bank(&s, "工行基本户").await;
+        crm.set_opening_balance(s.co.owner, s.customer, d("1000.00"), date(2025, 11, 30))
+            .await
+            .unwrap();
+        // An order in March (today in the fixture's clock), paid in part, partly credited.
+        let o = approved_order(&s, vec![line(s.drill, "4")]).await; // 452.00
+        let oid = o.order.value.id;
+        let blue = crm
+            .issue_invoice(
+                s.co.owner,
+                invoice(oid, "00000091", vec![(o.lines[0].id, d("4"))]),
+            )
+            .await
+            .unwrap();
+        crm.issue_red_invoice(
+            s.co.owner,
+            RedInvoiceInput::builder()
+                .blue_invoice_id(blue.invoice.id)
+                .code("3100231130".into())
+                .number("00000092".into())
+                .reason("退货".into())
+                .lines(vec![(blue.lines[0].id, d("1"))])
+                .build(),
+        )
+        .await
+        .unwrap();
+        let mut pay = receipt(s.customer, acct, "300.00");
+        pay.allocations = vec![(oid, d("300.00"))];
+        crm.record_receipt(s.co.owner, pay).await.unwrap();
+        crm.record_receipt(s.co.owner, receipt(s.customer, acct, "50.00"))
+            .await
+            .unwrap();
+        let as_of = date(2026, 4, 15);
+        let r = &crm.receivables(s.co.manager, as_of, None).await.unwrap()[0];
+        assert_eq!(r.opening, d("1000.00"));
+        assert_eq!(r.due, d("452.00"));
+        assert_eq!(r.credited, d("113.00"));
+        assert_eq!(r.received, d("350.00"));
+        assert_eq!(r.balance, r.opening + r.due - r.received - r.credited);
+        assert_eq!(r.balance, d("989.00"));
+        // The order (44 days old) owes 452 − 113 − 300 = 39; the opening balance is 136 days old.
+        assert_eq!(r.ageing.days_31_60, d("39.00"));
+        assert_eq!(r.ageing.over_90, d("1000.00"));
+        assert_eq!(r.unapplied, d("50.00"));
+        assert_eq!(r.ageing.total() - r.unapplied, r.balance);
+        // The statement ends at the same balance.
+        let st = crm
+            .customer_statement(s.co.owner, s.customer)
+            .await
+            .unwrap();
+        assert_eq!(st.last().unwrap().balance, r.balance);
+        assert_eq!(st[0].entry, "opening");
+        // Those who do not see the customer see no receivable of it.
+        assert!(crm
+            .receivables(s.co.unrelated, as_of, None)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(matches!(
+            crm.receivables(s.co.unrelated, as_of, Some(s.customer))
+                .await,
+            Err(Error::PermissionDenied(_))
+        ));
+    });
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Order(u8),
+    Invoice(u8, u8),
+    Red(u8),
+    Receipt(u32, Option<u8>),
+    Apply(u8, u8),
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (1u8..6).prop_map(Step::Order),
+        (any::<u8>(), 1u8..4).prop_map(|(o, q)| Step::Invoice(o, q)),
+        any::<u8>().prop_map(Step::Red),
+        (1u32..100_000, proptest::option::of(any::<u8>())).prop_map(|(a, o)| Step::Receipt(a, o)),
+        (any::<u8>(), any::<u8>()).prop_map(|(r, o)| Step::Apply(r, o)),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #[test]
+    fn the_receivables_identity_holds_after_every_step(steps in proptest::collection::vec(step(), 1..14)) {
+        let s = shop();
+        block_on(async {
+            let crm = &s.co.crm;
+            let acct = bank(&s, "工行基本户").await;
+            crm.set_opening_balance(s.co.owner, s.customer, d("88.88"), date(2026, 1, 5)).await.unwrap();
+            let mut orders: Vec<crm_core::service::OrderDoc> = vec![];
+            let mut invoices: Vec<crm_core::service::InvoiceDoc> = vec![];
+            let mut receipts: Vec<Uuid> = vec![];
+            let mut n = 100;
+            for st in steps {
+                n += 1;
+                // Refusals (nothing left, too much) are fine: what matters is that the books
+                // still balance after each step, whether it was done or refused.
+                match st {
+                    Step::Order(q) => orders.push(approved_order(&s, vec![line(s.bolt, &q.to_string())]).await),
+                    Step::Invoice(o, q) if !orders.is_empty() => {
+                        let o = &orders[o as usize % orders.len()];
+                        if let Ok(i) = crm.issue_invoice(s.co.owner, invoice(o.order.value.id, &format!("{n:08}"), vec![(o.lines[0].id, Decimal::from(q))])).await {
+                            invoices.push(i);
+                        }
+                    }
+                    Step::Red(i) if !invoices.is_empty() => {
+                        let i = &invoices[i as usize % invoices.len()];
+                        let _ = crm.issue_red_invoice(s.co.owner, RedInvoiceInput::builder()
+                            .blue_invoice_id(i.invoice.id).code("3100231130".into())
+                            .number(format!("{n:08}")).reason("退货".into()).build()).await;
+                    }
+                    Step::Receipt(cents, alloc) => {
+                        let mut r = receipt(s.customer, acct, &Decimal::new(i64::from(cents), 2).to_string());
+                        if let (Some(o), false) = (alloc, orders.is_empty()) {
+                            let o = &orders[o as usize % orders.len()];
+                            r.allocations = vec![(o.order.value.id, Decimal::new(i64::from(cents) / 2 + 1, 2))];
+                        }
+                        if let Ok(r) = crm.record_receipt(s.co.owner, r).await {
+                            receipts.push(r.receipt.value.id);
+                        }
+                    }
+                    Step::Apply(r, o) if !receipts.is_empty() && !orders.is_empty() => {
+                        let r = receipts[r as usize % receipts.len()];
+                        let o = &orders[o as usize % orders.len()];
+                        let _ = crm.apply_receipt(s.co.owner, r, &[(o.order.value.id, d("1.00"))]).await;
+                    }
+                    _ => {}
+                }
+                // The report against the raw records.
+                let store = crm.store();
+                let all = |k: &'static Kind| {
+                    let q = Query::all(k);
+                    async move { store.query(&q).await }
+                };
+                let due: Decimal = all(&SALES_ORDER).await.unwrap().records.iter()
+                    .map(|r| crm_core::sales::SalesOrder::from_record(r).unwrap())
+                    .filter(|o| o.state == OrderState::Approved).map(|o| o.gross).sum();
+                let credited: Decimal = all(&INVOICE).await.unwrap().records.iter()
+                    .map(|r| crm_core::sales::Invoice::from_record(r).unwrap())
+                    .filter(|i| i.is_red()).map(|i| -i.gross).sum();
+                let received: Decimal = all(&crm_core::finance::RECEIPT).await.unwrap().records.iter()
+                    .map(|r| crm_core::finance::Receipt::from_record(r).unwrap().amount_cny).sum();
+                let allocated: Decimal = all(&crm_core::finance::RECEIPT_ALLOCATION).await.unwrap().records.iter()
+                    .map(|r| crm_core::finance::Allocation::from_record(r).unwrap().amount_cny).sum();
+                let rep = &crm.receivables(s.co.owner, date(2026, 6, 30), Some(s.customer)).await.unwrap()[0];
+                assert_eq!((rep.due, rep.credited, rep.received), (due, credited, received));
+                assert_eq!(rep.balance, d("88.88") + due - received - credited);
+                assert_eq!(rep.ageing.total() - rep.unapplied, rep.balance);
+                assert_eq!(rep.unapplied, received - allocated);
+                let st = crm.customer_statement(s.co.owner, s.customer).await.unwrap();
+                assert_eq!(st.last().unwrap().balance, rep.balance);
+            }
+        });
+    }
 }

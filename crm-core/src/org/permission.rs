@@ -29,6 +29,8 @@ pub enum Resource {
     Invoice,
     /// Courier tracking numbers (快递单).
     Courier,
+    /// Receipts, allocations, opening balances and the receivables report (到款管理).
+    Receipt,
     /// Employees, departments and roles.
     Org,
     /// Basic settings (基础设置).
@@ -95,6 +97,7 @@ const RESOURCES: &[(Resource, &str)] = &[
     (Resource::SalesOrder, "sales_order"),
     (Resource::Invoice, "invoice"),
     (Resource::Courier, "courier"),
+    (Resource::Receipt, "receipt"),
     (Resource::Org, "org"),
     (Resource::Settings, "settings"),
 ];

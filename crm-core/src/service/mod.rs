@@ -12,6 +12,7 @@ mod invoices;
 mod org;
 mod print;
 mod products;
+mod receipts;
 mod sales;
 
 use std::sync::{Arc, RwLock};
@@ -35,6 +36,7 @@ pub use exchange::{
 };
 pub use invoices::{InvoiceDoc, InvoiceInput, LineInvoicing, OrderInvoicing, RedInvoiceInput};
 pub use org::NewEmployee;
+pub use receipts::{ReceiptDoc, ReceiptInput};
 pub use sales::{DocSearch, OrderDoc, OrderInput, QuoteDoc, QuoteInput};
 
 /// How many times an operation decides again after a conflict before giving up with it.

@@ -126,7 +126,7 @@ fn check_terms(terms: Option<&str>) -> Result<Option<String>> {
 }
 
 /// A sequence-name race (two first numbers of a year at once) is a conflict to retry.
-fn sequence_race(e: Error) -> Error {
+pub(super) fn sequence_race(e: Error) -> Error {
     match e {
         Error::Duplicate {
             rule: "sequence_name",
@@ -265,7 +265,12 @@ impl Crm {
     }
 
     /// Adds the next number of `prefix` in `year` to the commit: `QT-2026-000001`.
-    async fn next_number(&self, c: &mut Commit, prefix: &str, year: i32) -> Result<String> {
+    pub(super) async fn next_number(
+        &self,
+        c: &mut Commit,
+        prefix: &str,
+        year: i32,
+    ) -> Result<String> {
         let name = format!("{prefix}:{year}");
         let q = Query::filter(&SEQUENCE, Filter::Eq("name", Value::Text(name.clone()))).page(0, 1);
         let n = match self.store.query(&q).await?.records.first() {
