@@ -731,6 +731,90 @@ pub async fn concurrent_increments(store: Arc<dyn Store>, spawn: Spawner) -> Res
     Ok(())
 }
 
+/// Aggregates count and sum exactly per group, nulls grouped apart and skipped in sums, rows
+/// sorted by key; no group key gives one row; nothing matching gives no rows.
+pub async fn aggregates_group_and_sum_exactly(store: &dyn Store) -> Result<()> {
+    use super::{Aggregate, AggregateRow, GroupBy};
+    let case = "aggregates_group_and_sum_exactly";
+    let owner = owner(store).await?;
+    let mut a = customer(owner, "聚合甲", Some("浙江"), 2);
+    a.credit_limit = Some(Decimal::new(10050, 2));
+    let mut b = customer(owner, "聚合乙", Some("浙江"), 3);
+    b.credit_limit = Some(Decimal::new(25, 2));
+    let c = customer(owner, "聚合丙", Some("江苏"), 4);
+    let mut d = customer(owner, "聚合丁", None, 5);
+    d.credit_limit = Some(Decimal::from(7));
+    insert(
+        store,
+        vec![a.to_record(), b.to_record(), c.to_record(), d.to_record()],
+    )
+    .await?;
+    let mine = Filter::Eq("owner_id", Value::Id(owner));
+    let agg = Aggregate {
+        kind: &CUSTOMER,
+        filter: mine.clone(),
+        group_by: vec![GroupBy::Column("province"), GroupBy::Month("created_at")],
+        sums: vec!["credit_limit"],
+    };
+    let month = || Value::Text("2026-03".into());
+    let expected = vec![
+        AggregateRow {
+            keys: vec![Value::Null, month()],
+            count: 1,
+            sums: vec![Decimal::from(7)],
+        },
+        AggregateRow {
+            keys: vec![Value::Text("江苏".into()), month()],
+            count: 1,
+            sums: vec![Decimal::ZERO],
+        },
+        AggregateRow {
+            keys: vec![Value::Text("浙江".into()), month()],
+            count: 2,
+            sums: vec![Decimal::new(10075, 2)],
+        },
+    ];
+    let got = store.aggregate(&agg).await?;
+    ensure!(case, got == expected, "grouped: {got:?}");
+    let all = store
+        .aggregate(&Aggregate {
+            group_by: vec![],
+            ..agg.clone()
+        })
+        .await?;
+    ensure!(
+        case,
+        all == vec![AggregateRow {
+            keys: vec![],
+            count: 4,
+            sums: vec![Decimal::new(10775, 2)]
+        }],
+        "ungrouped: {all:?}"
+    );
+    let none = store
+        .aggregate(&Aggregate {
+            filter: Filter::And(vec![
+                mine,
+                Filter::Eq("province", Value::Text("西藏".into())),
+            ]),
+            ..agg.clone()
+        })
+        .await?;
+    ensure!(case, none.is_empty(), "nothing matching: {none:?}");
+    let bad = store
+        .aggregate(&Aggregate {
+            sums: vec!["name"],
+            ..agg
+        })
+        .await;
+    ensure!(
+        case,
+        matches!(bad, Err(Error::Invalid { .. })),
+        "summing text: {bad:?}"
+    );
+    Ok(())
+}
+
 /// Runs every case; returns the names of the cases that passed (all of them, or an error
 /// naming the first that failed).
 ///
@@ -744,6 +828,7 @@ pub async fn run_all(store: Arc<dyn Store>, spawn: Spawner) -> Result<Vec<&'stat
     unique_rule_holds(s).await?;
     lookups_and_scans(s).await?;
     references_hold(s).await?;
+    aggregates_group_and_sum_exactly(s).await?;
     unique_rule_holds_between_concurrent_writers(store.clone(), spawn.clone()).await?;
     concurrent_increments(store.clone(), spawn).await?;
     Ok(vec![
@@ -753,6 +838,7 @@ pub async fn run_all(store: Arc<dyn Store>, spawn: Spawner) -> Result<Vec<&'stat
         "unique_rule_holds",
         "lookups_and_scans",
         "references_hold",
+        "aggregates_group_and_sum_exactly",
         "unique_rule_holds_between_concurrent_writers",
         "concurrent_increments",
     ])

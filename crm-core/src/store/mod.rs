@@ -21,6 +21,7 @@
 //! - Filters follow SQL: `Null` equals nothing; text compares byte-wise; ordering puts `Null`
 //!   first and breaks ties by id, so paging is stable.
 
+pub mod aggregate;
 mod entity;
 pub mod eval;
 mod memory;
@@ -39,6 +40,7 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
+pub use aggregate::{Aggregate, AggregateRow, GroupBy};
 pub use entity::{json_value, Entity, Fields, Versioned};
 pub use memory::MemoryStore;
 pub use schema::{Column, Index, Kind, OnDelete, Reference};
@@ -402,4 +404,20 @@ pub trait Store: Send + Sync {
     /// module documentation; [`Error::Invalid`] for a record that does not fit its kind;
     /// [`Error::Backend`] on engine failure (then nothing was written).
     async fn commit(&self, commit: Commit) -> Result<()>;
+
+    /// Counts and sums of the records matching an aggregate's filter, per group, sorted by the
+    /// group keys. The default reads the matching records with [`Store::query`] and folds them
+    /// ([`aggregate::fold`]); an adapter with a query engine may answer natively, with the same
+    /// answers (the conformance suite checks).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for an unknown column or a summed column that is not a decimal;
+    /// [`Error::Backend`] on engine failure.
+    async fn aggregate(&self, agg: &Aggregate) -> Result<Vec<AggregateRow>> {
+        agg.check()?;
+        let page = self
+            .query(&Query::filter(agg.kind, agg.filter.clone()))
+            .await?;
+        aggregate::fold(agg, &page.records)
+    }
 }

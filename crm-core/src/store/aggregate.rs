@@ -1,0 +1,131 @@
+//! Aggregates: counts and exact sums of a kind's records grouped by columns or by month, for
+//! reports (salesperson performance, product sales) that must not decode every record.
+//!
+//! [`Store::aggregate`](super::Store::aggregate) has a default implementation that queries the
+//! matching records and folds them here; an adapter with a query engine answers it natively
+//! (`GROUP BY`) and the conformance suite holds both to the same answers.
+
+use std::collections::BTreeMap;
+
+use chrono::Datelike;
+use rust_decimal::Decimal;
+
+use super::{Filter, Kind, Record, Value};
+use crate::error::{Error, Result};
+
+/// A grouping key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupBy {
+    /// The column's value.
+    Column(&'static str),
+    /// The calendar month of a date or timestamp column (UTC), as text `YYYY-MM`.
+    Month(&'static str),
+}
+
+impl GroupBy {
+    /// The column it reads.
+    pub fn column(self) -> &'static str {
+        match self {
+            GroupBy::Column(c) | GroupBy::Month(c) => c,
+        }
+    }
+}
+
+/// Counts and sums of one kind's records matching a filter, per group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    /// The kind.
+    pub kind: &'static Kind,
+    /// Which records.
+    pub filter: Filter,
+    /// Group keys (none: one row for everything, when anything matches).
+    pub group_by: Vec<GroupBy>,
+    /// Decimal columns to sum (nulls are skipped).
+    pub sums: Vec<&'static str>,
+}
+
+/// One group of an [`Aggregate`]'s answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AggregateRow {
+    /// The group's key values, in `group_by` order (`Null` for a null column).
+    pub keys: Vec<Value>,
+    /// Matching records in the group.
+    pub count: u64,
+    /// The sums, in `sums` order (zero when every value is null).
+    pub sums: Vec<Decimal>,
+}
+
+impl Aggregate {
+    /// Checks that every column exists and that summed columns are decimals.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming the column.
+    pub fn check(&self) -> Result<()> {
+        super::Query::filter(self.kind, self.filter.clone()).check_columns()?;
+        for g in &self.group_by {
+            self.kind.column_index(g.column()).ok_or_else(|| {
+                Error::invalid(
+                    g.column(),
+                    format!("kind {} has no such column", self.kind.name),
+                )
+            })?;
+        }
+        for s in &self.sums {
+            let i = self.kind.column_index(s).ok_or_else(|| {
+                Error::invalid(*s, format!("kind {} has no such column", self.kind.name))
+            })?;
+            if self.kind.columns[i].ty != super::ColumnType::Decimal {
+                return Err(Error::invalid(*s, "only decimal columns are summed"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn month(v: &Value) -> Value {
+    match v {
+        Value::Date(d) => Value::Text(format!("{:04}-{:02}", d.year(), d.month())),
+        Value::Timestamp(t) => Value::Text(format!("{:04}-{:02}", t.year(), t.month())),
+        _ => Value::Null,
+    }
+}
+
+/// Folds records (already filtered) into the aggregate's rows, sorted by key.
+///
+/// # Errors
+/// [`Error::Invalid`] for an unknown column; [`Error::Overflow`] for a sum beyond a decimal.
+pub fn fold<'a>(
+    agg: &Aggregate,
+    records: impl IntoIterator<Item = &'a Record>,
+) -> Result<Vec<AggregateRow>> {
+    agg.check()?;
+    let mut groups: BTreeMap<Vec<Value>, (u64, Vec<Decimal>)> = BTreeMap::new();
+    for r in records {
+        let keys = agg
+            .group_by
+            .iter()
+            .map(|g| {
+                let v = r.get(g.column())?;
+                Ok(match g {
+                    GroupBy::Column(_) => v.clone(),
+                    GroupBy::Month(_) => month(v),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let entry = groups
+            .entry(keys)
+            .or_insert_with(|| (0, vec![Decimal::ZERO; agg.sums.len()]));
+        entry.0 += 1;
+        for (i, s) in agg.sums.iter().enumerate() {
+            if let Value::Decimal(d) = r.get(s)? {
+                entry.1[i] = entry.1[i]
+                    .checked_add(*d)
+                    .ok_or(Error::Overflow("aggregate sum"))?;
+            }
+        }
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(keys, (count, sums))| AggregateRow { keys, count, sums })
+        .collect())
+}
