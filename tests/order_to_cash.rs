@@ -57,6 +57,10 @@ struct Summary {
     ageing: [Decimal; 4],
     /// The statement's closing balance.
     statement_balance: Decimal,
+    /// (salesperson, month, orders, gross, received) as the manager sees them.
+    performance: Vec<(String, String, u64, Decimal, Decimal)>,
+    /// (product code, quantity, gross) as the seller sees them.
+    product_sales: Vec<(String, Decimal, Decimal)>,
 }
 
 async fn run(store: Arc<dyn Store>) -> Summary {
@@ -429,6 +433,25 @@ async fn run(store: Arc<dyn Store>) -> Summary {
         .unwrap()
         .remove(0);
     let statement = crm.customer_statement(seller, acme).await.unwrap();
+    let (from, to) = (
+        NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+        NaiveDate::from_ymd_opt(2026, 9, 30).unwrap(),
+    );
+    let performance = crm
+        .sales_performance(manager, from, to)
+        .await
+        .unwrap()
+        .by_employee
+        .into_iter()
+        .map(|p| (p.employee_name, p.month, p.orders, p.gross, p.received))
+        .collect();
+    let product_sales = crm
+        .product_sales(seller, from, to)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.code, p.quantity, p.gross))
+        .collect();
 
     let all_quotes = crm
         .search_quotes(seller, &DocSearch::default())
@@ -514,6 +537,8 @@ async fn run(store: Arc<dyn Store>) -> Summary {
             receivable.ageing.over_90,
         ],
         statement_balance: statement.last().unwrap().balance,
+        performance,
+        product_sales,
     }
 }
 
@@ -579,6 +604,14 @@ async fn order_to_cash_on_the_memory_store() {
         "the opening balance is over 90 days old"
     );
     assert_eq!(s.statement_balance, balance);
+    assert_eq!(s.performance.len(), 1);
+    assert_eq!(s.performance[0].2, 2);
+    assert_eq!(s.performance[0].3, s.orders[0].4 + s.orders[1].4);
+    assert_eq!(s.performance[0].4, received);
+    assert_eq!(
+        s.product_sales.iter().map(|p| p.2).sum::<Decimal>(),
+        s.performance[0].3
+    );
     assert_eq!(
         s.parcels,
         [(

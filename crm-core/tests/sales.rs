@@ -1719,3 +1719,96 @@ proptest::proptest! {
         });
     }
 }
+
+#[test]
+fn performance_and_product_sales_count_sales_only_and_only_what_the_actor_sees() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let acct = bank(&s, "工行基本户").await;
+        let a = approved_order(&s, vec![line(s.drill, "2"), line(s.bolt, "10")]).await; // 226.00 + 96.47
+        let b = approved_order(&s, vec![line(s.drill, "1")]).await; // 113.00
+                                                                    // A draft and a cancelled order do not count.
+        crm.create_order(s.co.owner, s.order_input(vec![line(s.drill, "50")]))
+            .await
+            .unwrap();
+        let c = approved_order(&s, vec![line(s.bolt, "7")]).await;
+        crm.cancel_order(s.co.owner, c.order.value.id, c.order.version)
+            .await
+            .unwrap();
+        let mut pay = receipt(s.customer, acct, "200.00");
+        pay.allocations = vec![(b.order.value.id, d("113.00"))];
+        crm.record_receipt(s.co.owner, pay).await.unwrap();
+        let (from, to) = (date(2026, 3, 1), date(2026, 3, 31));
+
+        let perf = crm.sales_performance(s.co.manager, from, to).await.unwrap();
+        assert_eq!(perf.by_employee.len(), 1, "{perf:?}");
+        let p = &perf.by_employee[0];
+        assert_eq!(p.employee_id, s.co.owner.employee_id());
+        assert_eq!(p.month, "2026-03");
+        assert_eq!(p.orders, 2);
+        assert_eq!(p.gross, a.order.value.gross + b.order.value.gross);
+        assert_eq!(p.gross, d("435.47"));
+        assert_eq!(p.received, d("200.00"));
+        assert_eq!(perf.by_department.len(), 1);
+        assert_eq!(perf.by_department[0].department_name, "华北组");
+        assert_eq!(perf.by_department[0].gross, p.gross);
+
+        let products = crm.product_sales(s.co.owner, from, to).await.unwrap();
+        let summary: Vec<(&str, Decimal, Decimal)> = products
+            .iter()
+            .map(|r| (r.code.as_str(), r.quantity, r.gross))
+            .collect();
+        assert_eq!(
+            summary,
+            [("P-1", d("3"), d("339.00")), ("P-2", d("10"), d("96.47"))]
+        );
+        // Outside the period, nothing.
+        assert!(crm
+            .product_sales(s.co.owner, date(2026, 4, 1), date(2026, 4, 30))
+            .await
+            .unwrap()
+            .is_empty());
+        // Those who see none of these customers see no figures.
+        assert!(crm
+            .sales_performance(s.co.peer, from, to)
+            .await
+            .unwrap()
+            .by_employee
+            .is_empty());
+        assert!(crm
+            .product_sales(s.co.unrelated, from, to)
+            .await
+            .unwrap()
+            .is_empty());
+        // An order with receipts applied keeps its prices and is not cancelled.
+        let v = crm
+            .order(s.co.owner, b.order.value.id)
+            .await
+            .unwrap()
+            .order
+            .version;
+        let reprice = s.order_input(vec![line(s.drill, "4")]);
+        assert!(matches!(
+            crm.update_order(s.co.owner, b.order.value.id, v, reprice.clone()).await,
+            Err(Error::Invalid { field, .. }) if field == "state"
+        ));
+        assert!(matches!(
+            crm.cancel_order(s.co.owner, b.order.value.id, v).await,
+            Err(Error::Invalid { field, .. }) if field == "state"
+        ));
+        // A repriced order leaves the figures until it is approved again.
+        let v = crm
+            .order(s.co.owner, a.order.value.id)
+            .await
+            .unwrap()
+            .order
+            .version;
+        crm.update_order(s.co.owner, a.order.value.id, v, reprice)
+            .await
+            .unwrap();
+        let p = crm.sales_performance(s.co.owner, from, to).await.unwrap();
+        assert_eq!(p.by_employee[0].orders, 1);
+        assert_eq!(p.by_employee[0].gross, b.order.value.gross);
+    });
+}

@@ -134,6 +134,9 @@ pub struct DocLine {
     pub unit_price_inclusive: Decimal,
     /// A remark.
     pub note: Option<String>,
+    /// Whether the line counts in sales reports: its order is approved (or further along).
+    /// Always false on quote lines.
+    pub booked: bool,
 }
 
 impl DocLine {
@@ -189,6 +192,7 @@ impl DocLine {
             self.unit_price_exclusive.into(),
             self.unit_price_inclusive.into(),
             self.note.clone().into(),
+            self.booked.into(),
         ]
     }
 
@@ -217,6 +221,7 @@ impl DocLine {
             unit_price_exclusive: f.decimal("unit_price_exclusive")?,
             unit_price_inclusive: f.decimal("unit_price_inclusive")?,
             note: f.opt_text("note")?,
+            booked: f.boolean("booked")?,
         })
     }
 }
@@ -263,6 +268,7 @@ macro_rules! line_kind {
                 crate::store::Column::new("unit_price_exclusive", crate::store::ColumnType::Decimal),
                 crate::store::Column::new("unit_price_inclusive", crate::store::ColumnType::Decimal),
                 crate::store::Column::nullable("note", crate::store::ColumnType::Text),
+                crate::store::Column::new("booked", crate::store::ColumnType::Bool),
             ],
             indexes: &[
                 crate::store::Index {
@@ -446,6 +452,7 @@ pub fn price_lines(
                     .map(str::trim)
                     .filter(|n| !n.is_empty())
                     .map(str::to_owned),
+                booked: false,
             }
         })
         .collect();

@@ -69,6 +69,19 @@ impl OrderState {
             .ok_or_else(|| Error::invalid("state", format!("unknown order state {s:?}")))
     }
 
+    /// Whether the order is a sale: approved or further along (not a draft, not waiting, not
+    /// cancelled). Such orders are amounts due, may be invoiced and paid, and their lines count
+    /// in sales reports.
+    pub fn is_sale(self) -> bool {
+        matches!(
+            self,
+            OrderState::Approved
+                | OrderState::PartlyShipped
+                | OrderState::Shipped
+                | OrderState::Closed
+        )
+    }
+
     /// Whether lines, prices and quantities may still change (before any shipment).
     pub fn editable(self) -> bool {
         matches!(

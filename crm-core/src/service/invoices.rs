@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::money::TaxSettings;
 use crate::org::{Actor, Op, Permission, Resource};
 use crate::sales::{
-    check_invoice_number, invoice_amounts, Invoice, InvoiceKind, InvoiceLine, OrderLine,
-    OrderState, Portion, SalesOrder, INVOICE, INVOICE_LINE,
+    check_invoice_number, invoice_amounts, Invoice, InvoiceKind, InvoiceLine, OrderLine, Portion,
+    SalesOrder, INVOICE, INVOICE_LINE,
 };
 use crate::store::{Commit, Entity, Filter, Order, Query, Value};
 use crate::text;
@@ -107,19 +107,17 @@ fn need(s: &Session, op: Op, action: &str) -> Result<()> {
 }
 
 fn invoiceable(o: &SalesOrder) -> Result<()> {
-    match o.state {
-        OrderState::Approved
-        | OrderState::PartlyShipped
-        | OrderState::Shipped
-        | OrderState::Closed => Ok(()),
-        s => Err(Error::invalid(
+    if o.state.is_sale() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
             "order_id",
             format!(
                 "order {} is {}; only approved orders are invoiced",
                 o.number,
-                s.as_str()
+                o.state.as_str()
             ),
-        )),
+        ))
     }
 }
 

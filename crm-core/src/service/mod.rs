@@ -13,6 +13,7 @@ mod org;
 mod print;
 mod products;
 mod receipts;
+mod reports;
 mod sales;
 
 use std::sync::{Arc, RwLock};
@@ -37,6 +38,7 @@ pub use exchange::{
 pub use invoices::{InvoiceDoc, InvoiceInput, LineInvoicing, OrderInvoicing, RedInvoiceInput};
 pub use org::NewEmployee;
 pub use receipts::{ReceiptDoc, ReceiptInput};
+pub use reports::{DepartmentRow, PerformanceRow, ProductSalesRow, SalesPerformance};
 pub use sales::{DocSearch, OrderDoc, OrderInput, QuoteDoc, QuoteInput};
 
 /// How many times an operation decides again after a conflict before giving up with it.

@@ -20,7 +20,7 @@ use crate::finance::{
 };
 use crate::money::{round, Currency, RoundingPolicy};
 use crate::org::{Actor, Op, Permission, Resource};
-use crate::sales::{Invoice, OrderState, SalesOrder, INVOICE, SALES_ORDER};
+use crate::sales::{Invoice, SalesOrder, INVOICE, SALES_ORDER};
 use crate::settings::OptionCategory;
 use crate::store::{Commit, Entity, Filter, Query, Value, Versioned};
 use crate::text;
@@ -79,10 +79,7 @@ fn need(s: &Session, resource: Resource, op: Op, action: &str) -> Result<()> {
 
 /// Orders that count as amounts due.
 fn due(o: &SalesOrder) -> bool {
-    matches!(
-        o.state,
-        OrderState::Approved | OrderState::PartlyShipped | OrderState::Shipped | OrderState::Closed
-    )
+    o.state.is_sale()
 }
 
 /// What the receivables of a set of customers rest on.
@@ -114,6 +111,16 @@ impl Ledger {
 }
 
 impl Crm {
+    /// Whether any receipt is applied to the order.
+    pub(super) async fn has_allocations(&self, order_id: Uuid) -> Result<bool> {
+        let q = Query::filter(
+            &RECEIPT_ALLOCATION,
+            Filter::Eq("order_id", Value::Id(order_id)),
+        )
+        .page(0, 1);
+        Ok(!self.store.query(&q).await?.records.is_empty())
+    }
+
     async fn all_where<T: Entity>(
         &self,
         kind: &'static crate::store::Kind,

@@ -1001,6 +1001,12 @@ impl Crm {
             let (lines, totals) = self.price(ctx, &input.lines, &settings).await?;
             let old_lines: Vec<DocLine> = old.lines.iter().map(|l| l.0.clone()).collect();
             let repriced = price_fingerprint(&old_lines) != price_fingerprint(&lines);
+            if repriced && self.has_allocations(id).await? {
+                return Err(Error::invalid(
+                    "state",
+                    "receipts are applied to this order; its prices and quantities no longer change",
+                ));
+            }
             let (state, approved_by, approved_at) = if repriced {
                 (o.state.apply(OrderEvent::PricesChanged)?, None, None)
             } else {
@@ -1022,10 +1028,14 @@ impl Crm {
             };
             let mut c = Commit::new();
             c.update(order.to_record(), version);
-            for l in &old.lines {
-                c.delete(&SALES_ORDER_LINE, l.id, 1);
+            for (line_id, v) in self.order_line_versions(id).await? {
+                c.delete(&SALES_ORDER_LINE, line_id, v);
             }
-            let lines: Vec<OrderLine> = lines.into_iter().map(OrderLine).collect();
+            let booked = order.state.is_sale();
+            let lines: Vec<OrderLine> = lines
+                .into_iter()
+                .map(|l| OrderLine(DocLine { booked, ..l }))
+                .collect();
             for l in &lines {
                 c.insert(l.to_record());
             }
@@ -1050,6 +1060,22 @@ impl Crm {
         });
         self.logged(actor, action, "sales_order", Some(id), res)
             .await
+    }
+
+    /// The stored version of each line of an order.
+    async fn order_line_versions(&self, order_id: Uuid) -> Result<HashMap<Uuid, u64>> {
+        let q = Query::filter(
+            &SALES_ORDER_LINE,
+            Filter::Eq("order_id", Value::Id(order_id)),
+        );
+        Ok(self
+            .store
+            .query(&q)
+            .await?
+            .records
+            .iter()
+            .map(|r| (r.id, r.version))
+            .collect())
     }
 
     /// Adds the order's lines to the customer's last prices (the last line of a product wins).
@@ -1117,6 +1143,20 @@ impl Crm {
         c.update(order.to_record(), version);
         if approved {
             self.record_last_prices(&mut c, &doc).await?;
+        }
+        // Lines count in sales reports exactly while their order is a sale.
+        if from.is_sale() != state.is_sale() {
+            let versions = self.order_line_versions(order.id).await?;
+            for l in &doc.lines {
+                let v = versions.get(&l.id).copied().ok_or_else(|| {
+                    Error::Conflict(format!("the lines of order {} changed", order.number))
+                })?;
+                let booked = OrderLine(DocLine {
+                    booked: state.is_sale(),
+                    ..l.0.clone()
+                });
+                c.update(booked.to_record(), v);
+            }
         }
         c.insert(self.audit(
             s.ctx.employee_id,
@@ -1240,6 +1280,18 @@ impl Crm {
             let doc = self
                 .guarded_order(&s, action, id, Some(version), true)
                 .await?;
+            if self.has_invoices(id).await? {
+                return Err(Error::invalid(
+                    "state",
+                    "an invoiced order cannot be cancelled; reverse its invoices with red-letter invoices instead",
+                ));
+            }
+            if self.has_allocations(id).await? {
+                return Err(Error::invalid(
+                    "state",
+                    "receipts are applied to this order; it cannot be cancelled",
+                ));
+            }
             self.order_step(&s, action, doc, OrderEvent::Cancel).await
         });
         self.logged(actor, action, "sales_order", Some(id), res)

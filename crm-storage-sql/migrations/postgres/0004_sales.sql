@@ -55,6 +55,7 @@ CREATE TABLE "quote_line" (
     "unit_price_exclusive" numeric NOT NULL,
     "unit_price_inclusive" numeric NOT NULL,
     "note" text COLLATE "C",
+    "booked" boolean NOT NULL,
     CONSTRAINT "quote_line_pkey" PRIMARY KEY ("id"),
     CONSTRAINT "quote_line_quote_id_fkey" FOREIGN KEY ("quote_id") REFERENCES "quote" ("id") DEFERRABLE INITIALLY DEFERRED,
     CONSTRAINT "quote_line_product_id_fkey" FOREIGN KEY ("product_id") REFERENCES "product" ("id") DEFERRABLE INITIALLY DEFERRED
@@ -121,6 +122,7 @@ CREATE TABLE "sales_order_line" (
     "unit_price_exclusive" numeric NOT NULL,
     "unit_price_inclusive" numeric NOT NULL,
     "note" text COLLATE "C",
+    "booked" boolean NOT NULL,
     CONSTRAINT "sales_order_line_pkey" PRIMARY KEY ("id"),
     CONSTRAINT "sales_order_line_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "sales_order" ("id") DEFERRABLE INITIALLY DEFERRED,
     CONSTRAINT "sales_order_line_product_id_fkey" FOREIGN KEY ("product_id") REFERENCES "product" ("id") DEFERRABLE INITIALLY DEFERRED

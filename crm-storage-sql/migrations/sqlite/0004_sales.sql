@@ -55,7 +55,8 @@ CREATE TABLE "quote_line" (
     "gross" INTEGER NOT NULL /* decimal x 10^6 */,
     "unit_price_exclusive" INTEGER NOT NULL /* decimal x 10^6 */,
     "unit_price_inclusive" INTEGER NOT NULL /* decimal x 10^6 */,
-    "note" TEXT
+    "note" TEXT,
+    "booked" INTEGER NOT NULL CHECK ("booked" IN (0, 1))
 ) STRICT;
 
 CREATE INDEX "quote_line_doc" ON "quote_line" ("quote_id");
@@ -119,7 +120,8 @@ CREATE TABLE "sales_order_line" (
     "gross" INTEGER NOT NULL /* decimal x 10^6 */,
     "unit_price_exclusive" INTEGER NOT NULL /* decimal x 10^6 */,
     "unit_price_inclusive" INTEGER NOT NULL /* decimal x 10^6 */,
-    "note" TEXT
+    "note" TEXT,
+    "booked" INTEGER NOT NULL CHECK ("booked" IN (0, 1))
 ) STRICT;
 
 CREATE INDEX "sales_order_line_doc" ON "sales_order_line" ("order_id");
