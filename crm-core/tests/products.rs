@@ -281,3 +281,116 @@ fn product_operations_need_their_permission() {
         assert_eq!(rows, expected);
     });
 }
+
+mod import {
+    use super::*;
+    use crm_core::service::{ImportMode, ProductImportOptions, RowOutcome};
+    use crm_core::table::{TableReader, TextEncoding};
+    use std::io::Cursor;
+
+    const FILE: &str = "\
+商品编码,商品名称,规格型号,单位,销售单价,是否含税,税率,采购单价,安全库存
+A-100,螺丝刀,十字 6mm,把,12.50,否,13%,8.00,20
+A-101,螺丝刀,一字 6mm,把,12.50,否,0.13,,
+B-200,电钻,500W,台,\"1,299.00\",是,13,,5
+A-100,螺丝刀,十字6MM,把,13.00,否,13%,,
+C-300,手套,,双,abc,否,13%,,
+D-400,工具箱,,个,88,也许,13%,,
+";
+
+    fn source(text: &'static str) -> impl FnMut() -> crm_core::Result<TableReader<'static>> {
+        move || TableReader::csv(Cursor::new(text.as_bytes().to_vec()), TextEncoding::Auto)
+    }
+
+    fn options(mode: ImportMode, dry_run: bool) -> ProductImportOptions {
+        ProductImportOptions {
+            mode,
+            dry_run,
+            ..ProductImportOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_product_file_is_checked_whole_and_all_or_nothing_writes_nothing_on_a_bad_row() {
+        let co = Company::new();
+        let r = block_on(co.crm.import_products(
+            co.admin,
+            source(FILE),
+            &options(ImportMode::AllOrNothing, false),
+            |_| {},
+        ))
+        .unwrap();
+        assert_eq!((r.rows, r.duplicates, r.invalid), (6, 1, 2));
+        assert!(!r.written);
+        assert_eq!(products_stored(&co), 0);
+        let lines: Vec<(u64, String)> = r
+            .problems
+            .iter()
+            .map(|p| {
+                (
+                    p.line,
+                    match &p.outcome {
+                        RowOutcome::Invalid { field, .. } => field.clone(),
+                        RowOutcome::Duplicate(d) => d.to_string(),
+                        RowOutcome::Created { .. } => "created".into(),
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (5, "line 2 of this file".to_owned()),
+                (6, "sale_price".to_owned()),
+                (7, "price_includes_tax".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn skip_invalid_imports_the_good_rows_and_a_dry_run_writes_nothing() {
+        let co = Company::new();
+        let run = |mode, dry| {
+            block_on(
+                co.crm
+                    .import_products(co.admin, source(FILE), &options(mode, dry), |_| {}),
+            )
+            .unwrap()
+        };
+        let dry = run(ImportMode::SkipInvalid, true);
+        assert_eq!((dry.created, dry.written), (3, false));
+        assert_eq!(products_stored(&co), 0);
+        let r = run(ImportMode::SkipInvalid, false);
+        assert_eq!((r.created, r.written), (3, true));
+        assert_eq!(products_stored(&co), 3);
+        let drill = block_on(co.crm.search_products(
+            co.admin,
+            &ProductSearch::builder().text(Some("电钻".into())).build(),
+        ))
+        .unwrap();
+        assert_eq!(drill.items[0].sale_price, d("1299.00"));
+        assert!(drill.items[0].price_includes_tax);
+        // Importing again: every good row now duplicates a stored product, named.
+        let again = run(ImportMode::SkipInvalid, false);
+        assert_eq!((again.created, again.duplicates), (0, 4));
+        match &again.problems[0].outcome {
+            RowOutcome::Duplicate(dup) => {
+                assert!(dup.to_string().contains("A-100 螺丝刀 十字 6mm"), "{dup}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn importing_products_needs_the_import_permission() {
+        let co = Company::new();
+        let e = block_on(co.crm.import_products(
+            co.owner,
+            source(FILE),
+            &ProductImportOptions::default(),
+            |_| {},
+        ))
+        .unwrap_err();
+        assert!(matches!(e, Error::PermissionDenied(_)));
+    }
+}

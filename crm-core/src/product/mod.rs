@@ -4,6 +4,7 @@
 //! name and specification (规格型号): the same code with another specification is another
 //! product; the same three written with other widths, cases, spaces or punctuation are the same.
 
+pub mod columns;
 mod model;
 
 pub use model::{product_key, Product, ProductInput, ProductSearch, PRODUCT};

@@ -57,7 +57,7 @@ impl Default for ImportOptions {
 /// Which record a duplicate row duplicates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DuplicateOf {
-    /// A customer already in the store.
+    /// A record (customer or product) already in the store.
     Stored {
         /// Its id.
         id: Uuid,
@@ -74,7 +74,7 @@ pub enum DuplicateOf {
 impl std::fmt::Display for DuplicateOf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            DuplicateOf::Stored { id, name } => write!(f, "existing customer {name} ({id})"),
+            DuplicateOf::Stored { id, name } => write!(f, "existing record {name} ({id})"),
             DuplicateOf::EarlierRow { line } => write!(f, "line {line} of this file"),
         }
     }
@@ -600,7 +600,7 @@ impl Crm {
     }
 }
 
-fn invalid_parts(e: Error) -> (String, String) {
+pub(super) fn invalid_parts(e: Error) -> (String, String) {
     match e {
         Error::Invalid { field, reason } => (field, reason),
         other => ("row".to_owned(), other.to_string()),
@@ -611,7 +611,7 @@ fn invalid_parts(e: Error) -> (String, String) {
 /// SipHash passes with different prefixes: the chance that two different keys of a
 /// 10,000,000-row file share a digest is about 10^-25, far below that of a disk error, so the
 /// check treats equal digests as equal keys.
-fn key_digest(key: &str) -> u128 {
+pub(super) fn key_digest(key: &str) -> u128 {
     use std::hash::{Hash, Hasher};
     let half = |salt: u8| {
         let mut h = std::collections::hash_map::DefaultHasher::new();

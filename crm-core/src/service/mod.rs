@@ -11,6 +11,7 @@ mod exchange;
 mod invoices;
 mod org;
 mod print;
+mod product_import;
 mod products;
 mod receipts;
 mod reports;
@@ -37,6 +38,7 @@ pub use exchange::{
 };
 pub use invoices::{InvoiceDoc, InvoiceInput, LineInvoicing, OrderInvoicing, RedInvoiceInput};
 pub use org::NewEmployee;
+pub use product_import::ProductImportOptions;
 pub use receipts::{ReceiptDoc, ReceiptInput};
 pub use reports::{DepartmentRow, PerformanceRow, ProductSalesRow, SalesPerformance};
 pub use sales::{DocSearch, OrderDoc, OrderInput, QuoteDoc, QuoteInput};
