@@ -36,6 +36,7 @@ fn sled_store_without_cache_passes_the_conformance_suite() {
     let opts = SledOptions {
         cache: CachePolicy::Off,
         durability: Durability::Batched,
+        ..SledOptions::default()
     };
     let store = Arc::new(SledStore::open_with(dir.path(), opts).unwrap());
     run_suite(store.clone());

@@ -211,6 +211,7 @@ fn sled_answers_exactly_as_the_memory_store() {
     let batched = |cache| SledOptions {
         durability: Durability::Batched,
         cache,
+        ..SledOptions::default()
     };
     let cached = SledStore::open_with(d1.path(), batched(CachePolicy::OnFirstScan)).unwrap();
     let plain = SledStore::open_with(d2.path(), batched(CachePolicy::Off)).unwrap();
