@@ -319,6 +319,7 @@ pub(crate) fn put_key_value(out: &mut Vec<u8>, v: &Value) {
 
 /// The order-preserving encoding of one value, alone: the prefix of every index key whose first
 /// column holds it.
+#[cfg(test)]
 pub(crate) fn key_of(v: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(24);
     put_key_value(&mut out, v);

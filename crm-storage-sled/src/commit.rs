@@ -1,56 +1,83 @@
-//! One commit as one sled transaction over every tree it touches.
+//! One commit: every check by reads of the data tree, then every write as one `sled::Batch`.
 //!
-//! Everything that does not depend on stored data (encoding the new records, their index keys
-//! and references) is prepared before the transaction. The transaction closure then only reads
-//! by key, checks and writes: sled may run it more than once, so it has no side effects and its
-//! result is used only after the transaction returns.
+//! The store runs this under its commit lock, and it is the only writer of the directory (sled
+//! locks it), so nothing changes the tree between the checks and the batch: the reads see every
+//! earlier commit and no later one. The batch is applied by `Tree::apply_batch`, which sled
+//! makes atomic for readers (its write concurrency control) and across crashes (the batch's
+//! log entries are recovered whole or not at all: sled 0.34 `Tree::apply_batch_inner` pins the
+//! log before the first write and seals the batch after the last, and recovery stops before a
+//! batch whose end did not reach the disk — the same mechanism its transactions use).
 
 use std::collections::{HashMap, HashSet};
 
-use crm_core::store::{Commit, Kind, OnDelete, Record, Value, Write};
+use crm_core::store::{Commit, Kind, Record, Value, Write};
 use crm_core::{Error, Result};
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
-use sled::{Db, Transactional, Tree};
+use sled::{Batch, Tree};
 use uuid::Uuid;
 
 use crate::codec::{self, decode_record, encode_record, put_key_value};
-use crate::names;
+use crate::keys;
 
-/// The keys a record contributes to index trees and the references it holds.
+/// A record's reference to another.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Ref {
+    target_kind: &'static str,
+    target: Uuid,
+    /// The stored index of the referring kind that lists the records referring through this
+    /// column; `None` when the reference is counted instead.
+    via: Option<&'static crm_core::store::Index>,
+}
+
+/// The keys a record contributes to indexes and the references it holds.
 #[derive(Default)]
 struct Derived {
-    /// (tree, index name, key) for each unique index whose key has no `Null` part.
-    unique: Vec<(usize, &'static str, Vec<u8>)>,
-    /// (tree, key ++ id) for each non-unique index.
-    entries: Vec<(usize, Vec<u8>)>,
-    /// (referenced kind, target) for each non-null Restrict or Cascade reference.
-    refs: Vec<(&'static str, Uuid)>,
+    /// (index name, full key) for each stored unique index whose key has no `Null` part.
+    unique: Vec<(&'static str, Vec<u8>)>,
+    /// Full keys of the record's stored non-unique index entries.
+    entries: Vec<Vec<u8>>,
+    /// Every non-null enforced (Restrict or Cascade) reference.
+    refs: Vec<Ref>,
 }
 
-/// Positions of the trees of one transaction.
-struct TreeMap {
-    trees: Vec<Tree>,
-    by_name: HashMap<String, usize>,
-    refs: usize,
-}
-
-impl TreeMap {
-    fn add(&mut self, db: &Db, name: String) -> Result<usize> {
-        if let Some(&p) = self.by_name.get(&name) {
-            return Ok(p);
+fn derive(kind: &'static Kind, id: Uuid, values: &[Value]) -> Derived {
+    let mut d = Derived::default();
+    let value = |c: &str| {
+        kind.column_index(c)
+            .and_then(|i| values.get(i))
+            .unwrap_or(&Value::Null)
+    };
+    for idx in kind.indexes.iter().filter(|i| keys::stored(kind, i)) {
+        let mut key = keys::index_prefix(idx);
+        let mut has_null = false;
+        for c in idx.columns {
+            let v = value(c);
+            has_null |= v.is_null();
+            put_key_value(&mut key, v);
         }
-        let tree = db.open_tree(name.as_bytes()).map_err(Error::backend)?;
-        self.trees.push(tree);
-        self.by_name.insert(name, self.trees.len() - 1);
-        Ok(self.trees.len() - 1)
+        if idx.unique {
+            // As in SQL, a key with a null part never conflicts, and is not stored.
+            if !has_null {
+                d.unique.push((idx.name, key));
+            }
+        } else if idx.columns.first().is_some_and(|c| !value(c).is_null()) {
+            // Index entries serve look-ups of non-null first values (a `Null` equals nothing),
+            // so a record whose first indexed value is null needs no entry.
+            key.extend_from_slice(id.as_bytes());
+            d.entries.push(key);
+        }
     }
-
-    fn position(&self, name: &str) -> Result<usize> {
-        self.by_name
-            .get(name)
-            .copied()
-            .ok_or_else(|| Error::backend_msg(format!("sled store: tree {name} not opened")))
+    for (col, v) in kind.columns.iter().zip(values) {
+        if let (Some(r), Value::Id(target)) = (col.references, v) {
+            if keys::enforced(r.on_delete) {
+                d.refs.push(Ref {
+                    target_kind: r.kind,
+                    target: *target,
+                    via: keys::covering_index(kind, col.name),
+                });
+            }
+        }
     }
+    d
 }
 
 /// A write, prepared.
@@ -74,108 +101,15 @@ enum Action<'c> {
 struct Op<'c> {
     kind: &'static Kind,
     id: Uuid,
-    tree: usize,
     action: Action<'c>,
 }
 
-/// What became of one record touched by a commit: the op whose record is now stored, or `None`
-/// when it was deleted. Returned by the transaction for the cache.
-pub(crate) struct Outcome {
-    pub(crate) kind: &'static Kind,
-    pub(crate) id: Uuid,
-    pub(crate) stored: Option<Vec<u8>>,
-}
-
-fn ref_key(kind: &str, id: &Uuid) -> Vec<u8> {
-    let mut k = Vec::with_capacity(kind.len() + 17);
-    k.extend_from_slice(kind.as_bytes());
-    k.push(0);
-    k.extend_from_slice(id.as_bytes());
-    k
-}
-
-fn enforced(on_delete: OnDelete) -> bool {
-    matches!(on_delete, OnDelete::Restrict | OnDelete::Cascade)
-}
-
-fn derive(kind: &'static Kind, id: Uuid, values: &[Value], trees: &TreeMap) -> Result<Derived> {
-    let mut d = Derived::default();
-    let value = |c: &str| {
-        kind.column_index(c)
-            .and_then(|i| values.get(i))
-            .unwrap_or(&Value::Null)
-    };
-    for idx in kind.indexes {
-        let mut key = Vec::with_capacity(32);
-        let mut has_null = false;
-        for c in idx.columns {
-            let v = value(c);
-            has_null |= v.is_null();
-            put_key_value(&mut key, v);
-        }
-        if idx.unique {
-            // As in SQL, a key with a null part never conflicts, and is not stored.
-            if !has_null {
-                d.unique
-                    .push((trees.position(&names::unique(idx.name))?, idx.name, key));
-            }
-        } else if idx.columns.first().is_some_and(|c| !value(c).is_null()) {
-            // Index trees serve look-ups of non-null first values (a `Null` equals nothing),
-            // so a record whose first indexed value is null needs no entry: one write less
-            // for every customer without a credit code.
-            key.extend_from_slice(id.as_bytes());
-            d.entries
-                .push((trees.position(&names::index(idx.name))?, key));
-        }
-    }
-    for (col, v) in kind.columns.iter().zip(values) {
-        if let (Some(r), Value::Id(target)) = (col.references, v) {
-            if enforced(r.on_delete) {
-                d.refs.push((r.kind, *target));
-            }
-        }
-    }
-    Ok(d)
-}
-
-/// Opens every tree the commit needs.
-fn open_trees(db: &Db, commit: &Commit) -> Result<TreeMap> {
-    let mut m = TreeMap {
-        trees: Vec::new(),
-        by_name: HashMap::new(),
-        refs: 0,
-    };
-    m.refs = m.add(db, names::REFS.to_owned())?;
-    let mut seen = HashSet::new();
-    for w in &commit.writes {
-        let (kind, _) = w.target();
-        if !seen.insert(kind.name) {
-            continue;
-        }
-        m.add(db, names::kind(kind.name))?;
-        for idx in kind.indexes {
-            if idx.unique {
-                m.add(db, names::unique(idx.name))?;
-            } else {
-                m.add(db, names::index(idx.name))?;
-            }
-        }
-        for col in kind.columns {
-            if let Some(r) = col.references.filter(|r| enforced(r.on_delete)) {
-                m.add(db, names::kind(r.kind))?;
-            }
-        }
-    }
-    Ok(m)
-}
-
-fn prepare<'c>(commit: &'c Commit, trees: &TreeMap) -> Result<Vec<Op<'c>>> {
+fn prepare(commit: &Commit) -> Vec<Op<'_>> {
     commit
         .writes
         .iter()
         .map(|w| {
             let (kind, id) = w.target();
-            let tree = trees.position(&names::kind(kind.name))?;
             let action = match w {
                 Write::Insert(record) | Write::Update { record, .. } => {
                     let (insert, expected) = match w {
@@ -193,7 +127,7 @@ fn prepare<'c>(commit: &'c Commit, trees: &TreeMap) -> Result<Vec<Op<'c>>> {
                         expected,
                         version,
                         bytes: encode_record(version, &record.values),
-                        derived: derive(kind, id, &record.values, trees)?,
+                        derived: derive(kind, id, &record.values),
                     }
                 }
                 Write::Delete { expected, .. } => Action::Delete {
@@ -203,21 +137,66 @@ fn prepare<'c>(commit: &'c Commit, trees: &TreeMap) -> Result<Vec<Op<'c>>> {
                     expected: *expected,
                 },
             };
-            Ok(Op {
-                kind,
-                id,
-                tree,
-                action,
-            })
+            Op { kind, id, action }
         })
         .collect()
 }
 
-/// The state of one touched record during the transaction.
+/// Where the records referring to a kind are listed: an index of a referring kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Referrer {
+    /// The referring kind.
+    pub(crate) kind: String,
+    /// The prefix of the index's entries.
+    pub(crate) prefix: Vec<u8>,
+    /// Whether the index is unique (its entries then hold the id as their value).
+    pub(crate) unique: bool,
+}
+
+/// The registered referrers, by target kind: read at open, extended by commits.
+#[derive(Debug, Default)]
+pub(crate) struct Referrers {
+    by_target: HashMap<String, Vec<Referrer>>,
+    keys: HashSet<Vec<u8>>,
+}
+
+impl Referrers {
+    /// Reads the registrations from the data tree.
+    pub(crate) fn load(data: &Tree) -> Result<Self> {
+        let mut r = Referrers::default();
+        for item in data.scan_prefix([keys::REFERRER]) {
+            let (k, v) = item.map_err(Error::backend)?;
+            let (target, kind, _) = keys::parse_referrer(&k)
+                .ok_or_else(|| Error::backend_msg("sled store: corrupt referrer key"))?;
+            let unique = v.first() == Some(&b'u');
+            r.add(k.to_vec(), target, kind, v.to_vec(), unique);
+        }
+        Ok(r)
+    }
+
+    fn add(&mut self, key: Vec<u8>, target: String, kind: String, prefix: Vec<u8>, unique: bool) {
+        if self.keys.insert(key) {
+            self.by_target.entry(target).or_default().push(Referrer {
+                kind,
+                prefix,
+                unique,
+            });
+        }
+    }
+}
+
+/// What became of one record touched by a commit: its stored bytes, or `None` when it was
+/// deleted. Returned for the record cache.
+pub(crate) struct Outcome {
+    pub(crate) kind: &'static Kind,
+    pub(crate) id: Uuid,
+    pub(crate) stored: Option<Vec<u8>>,
+}
+
+/// The state of one touched record during the checks.
 struct Touched {
     kind: &'static Kind,
     id: Uuid,
-    tree: usize,
     /// Version and keys of the stored record before the commit.
     before: Option<(u64, Derived)>,
     after: After,
@@ -230,12 +209,6 @@ enum After {
     Deleted,
 }
 
-type TxResult<T> = std::result::Result<T, ConflictableTransactionError<Error>>;
-
-fn abort<T>(e: Error) -> TxResult<T> {
-    Err(ConflictableTransactionError::Abort(e))
-}
-
 fn conflict(kind: &Kind, id: Uuid, expected: u64, found: Option<u64>) -> Error {
     match found {
         Some(v) => Error::Conflict(format!(
@@ -246,24 +219,82 @@ fn conflict(kind: &Kind, id: Uuid, expected: u64, found: Option<u64>) -> Error {
     }
 }
 
-fn read_u64(bytes: &[u8]) -> TxResult<u64> {
-    let b: [u8; 8] = match bytes.try_into() {
-        Ok(b) => b,
-        Err(_) => return abort(Error::backend_msg("sled store: corrupt reference count")),
-    };
+fn read_u64(bytes: &[u8]) -> Result<u64> {
+    let b: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| Error::backend_msg("sled store: corrupt reference count"))?;
     Ok(u64::from_be_bytes(b))
 }
 
-/// The body of the transaction. Pure apart from the transactional reads and writes.
-fn run(tx: &[TransactionalTree], ops: &[Op<'_>], trees: &TreeMap) -> TxResult<Vec<Outcome>> {
-    let tree = |p: usize| -> TxResult<&TransactionalTree> {
-        match tx.get(p) {
-            Some(t) => Ok(t),
-            None => abort(Error::backend_msg(
-                "sled store: tree missing from transaction",
-            )),
+fn get(data: &Tree, key: &[u8]) -> Result<Option<sled::IVec>> {
+    data.get(key).map_err(Error::backend)
+}
+
+/// A commit inserting at least this many records of a kind looks them up by one range scan.
+const RANGE_MIN: usize = 8;
+
+/// The stored records of a kind whose ids lie between the lowest and highest id a commit
+/// inserts, read by one range scan.
+struct Range {
+    lo: Uuid,
+    hi: Uuid,
+    found: HashMap<Uuid, sled::IVec>,
+}
+
+impl Range {
+    /// `Some(stored value or None)` when `id` lies in the range; `None` when it must be read.
+    fn lookup(&self, id: &Uuid) -> Option<Option<sled::IVec>> {
+        (self.lo <= *id && *id <= self.hi).then(|| self.found.get(id).cloned())
+    }
+}
+
+/// Reads, per kind, the stored records in the id range of the records the commit inserts:
+/// one range scan instead of one read per inserted record. Ids are mostly time-ordered (UUID
+/// v7), so such a range holds the new ids and few stored records; when it holds more than
+/// twice as many as the commit inserts, the scan stops and the records are read one by one.
+fn prefetch(data: &Tree, ops: &[Op<'_>]) -> Result<HashMap<&'static str, Range>> {
+    let mut inserted: HashMap<&'static str, Vec<Uuid>> = HashMap::new();
+    for op in ops {
+        if matches!(op.action, Action::Put { insert: true, .. }) {
+            inserted.entry(op.kind.name).or_default().push(op.id);
         }
-    };
+    }
+    let mut out = HashMap::new();
+    for (kind, ids) in inserted {
+        if ids.len() < RANGE_MIN {
+            continue;
+        }
+        let (Some(&lo), Some(&hi)) = (ids.iter().min(), ids.iter().max()) else {
+            continue;
+        };
+        let skip = keys::kind_prefix(kind).len();
+        let limit = ids.len().saturating_mul(2);
+        let mut found = HashMap::new();
+        let mut complete = true;
+        for item in data.range(keys::record(kind, &lo)..=keys::record(kind, &hi)) {
+            if found.len() >= limit {
+                complete = false;
+                break;
+            }
+            let (k, v) = item.map_err(Error::backend)?;
+            found.insert(codec::id_from_key(k.get(skip..).unwrap_or_default())?, v);
+        }
+        if complete {
+            out.insert(kind, Range { lo, hi, found });
+        }
+    }
+    Ok(out)
+}
+
+/// Checks a commit against the data tree and applies it as one batch; returns what became of
+/// each touched record. The caller holds the commit lock.
+pub(crate) fn apply(
+    data: &Tree,
+    referrers: &mut Referrers,
+    commit: &Commit,
+) -> Result<Vec<Outcome>> {
+    let mut ops = prepare(commit);
+    let ranges = prefetch(data, &ops)?;
     let mut touched: Vec<Touched> = Vec::new();
     let mut pos: HashMap<(&'static str, Uuid), usize> = HashMap::new();
 
@@ -272,23 +303,20 @@ fn run(tx: &[TransactionalTree], ops: &[Op<'_>], trees: &TreeMap) -> TxResult<Ve
         let t = match pos.get(&(op.kind.name, op.id)) {
             Some(&t) => t,
             None => {
-                let before = match tree(op.tree)?.get(op.id.as_bytes())? {
+                let stored = match ranges.get(op.kind.name).and_then(|r| r.lookup(&op.id)) {
+                    Some(found) => found,
+                    None => get(data, &keys::record(op.kind.name, &op.id))?,
+                };
+                let before = match stored {
                     Some(bytes) => {
-                        let rec = match decode_record(op.kind, op.id, &bytes) {
-                            Ok(r) => r,
-                            Err(e) => return abort(e),
-                        };
-                        match derive(op.kind, op.id, &rec.values, trees) {
-                            Ok(d) => Some((rec.version, d)),
-                            Err(e) => return abort(e),
-                        }
+                        let rec = decode_record(op.kind, op.id, &bytes)?;
+                        Some((rec.version, derive(op.kind, op.id, &rec.values)))
                     }
                     None => None,
                 };
                 touched.push(Touched {
                     kind: op.kind,
                     id: op.id,
-                    tree: op.tree,
                     before,
                     after: After::Unchanged,
                 });
@@ -311,36 +339,32 @@ fn run(tx: &[TransactionalTree], ops: &[Op<'_>], trees: &TreeMap) -> TxResult<Ve
                 ..
             } => {
                 if found.is_some() {
-                    return abort(Error::AlreadyExists {
+                    return Err(Error::AlreadyExists {
                         kind: op.kind.name,
                         id: op.id.to_string(),
                     });
                 }
-                if let Err(e) = record.check_shape() {
-                    return abort(e);
-                }
+                record.check_shape()?;
                 touched[t].after = After::Put(i);
             }
             Action::Put {
                 record, expected, ..
             } => {
                 if found != Some(*expected) {
-                    return abort(conflict(op.kind, op.id, *expected, found));
+                    return Err(conflict(op.kind, op.id, *expected, found));
                 }
-                if let Err(e) = record.check_shape() {
-                    return abort(e);
-                }
+                record.check_shape()?;
                 touched[t].after = After::Put(i);
             }
             Action::Delete { expected } => {
                 if found != Some(*expected) {
-                    return abort(conflict(op.kind, op.id, *expected, found));
+                    return Err(conflict(op.kind, op.id, *expected, found));
                 }
                 touched[t].after = After::Deleted;
             }
             Action::Assert { expected } => {
                 if found != Some(*expected) {
-                    return abort(conflict(op.kind, op.id, *expected, found));
+                    return Err(conflict(op.kind, op.id, *expected, found));
                 }
             }
         }
@@ -359,13 +383,13 @@ fn run(tx: &[TransactionalTree], ops: &[Op<'_>], trees: &TreeMap) -> TxResult<Ve
     };
 
     // 2. Unique keys: release the keys of the old versions, then claim the new ones.
-    let mut claims: HashMap<(usize, &[u8]), Option<Uuid>> = HashMap::new();
-    let mut held: HashSet<(usize, &[u8], Uuid)> = HashSet::new();
+    let mut claims: HashMap<&[u8], Option<Uuid>> = HashMap::new();
+    let mut held: HashSet<(&[u8], Uuid)> = HashSet::new();
     for t in changed() {
         if let Some((_, d)) = &t.before {
-            for (tree, _, key) in &d.unique {
-                claims.insert((*tree, key.as_slice()), None);
-                held.insert((*tree, key.as_slice(), t.id));
+            for (_, key) in &d.unique {
+                claims.insert(key.as_slice(), None);
+                held.insert((key.as_slice(), t.id));
             }
         }
     }
@@ -373,170 +397,241 @@ fn run(tx: &[TransactionalTree], ops: &[Op<'_>], trees: &TreeMap) -> TxResult<Ve
         let Some(d) = after_derived(t.after) else {
             continue;
         };
-        for (tr, rule, key) in &d.unique {
-            let owner = match claims.get(&(*tr, key.as_slice())) {
+        for (rule, key) in &d.unique {
+            let owner = match claims.get(key.as_slice()) {
                 Some(o) => *o,
-                None => match tree(*tr)?.get(key.as_slice())? {
-                    Some(v) => match codec::id_from_key(&v) {
-                        Ok(id) => Some(id),
-                        Err(e) => return abort(e),
-                    },
+                None => match get(data, key)? {
+                    Some(v) => Some(codec::id_from_key(&v)?),
                     None => None,
                 },
             };
             if let Some(other) = owner.filter(|o| *o != t.id) {
-                return abort(Error::Duplicate {
+                return Err(Error::Duplicate {
                     kind: t.kind.name,
                     rule,
                     existing: Some(other.to_string()),
                 });
             }
-            claims.insert((*tr, key.as_slice()), Some(t.id));
+            claims.insert(key.as_slice(), Some(t.id));
         }
     }
 
-    // 3. References: targets exist; deleted records are no longer referred to.
+    // 3. References: targets exist; deleted records are no longer referred to. References
+    // listed by an index are found by scanning it; the others are counted.
     let mut delta: HashMap<(&'static str, Uuid), i64> = HashMap::new();
     for t in changed() {
         if let Some((_, d)) = &t.before {
-            for r in &d.refs {
-                *delta.entry(*r).or_default() -= 1;
+            for r in d.refs.iter().filter(|r| r.via.is_none()) {
+                *delta.entry((r.target_kind, r.target)).or_default() -= 1;
             }
         }
         if let Some(d) = after_derived(t.after) {
-            for r in &d.refs {
-                *delta.entry(*r).or_default() += 1;
+            for r in d.refs.iter().filter(|r| r.via.is_none()) {
+                *delta.entry((r.target_kind, r.target)).or_default() += 1;
             }
         }
     }
     let mut stored_counts: HashMap<(&'static str, Uuid), u64> = HashMap::new();
-    let refs = tree(trees.refs)?;
+    // Targets outside the commit, looked up once each (an import's customers share an owner).
+    let mut known: HashMap<(&'static str, Uuid), bool> = HashMap::new();
+    // Referrer registrations already checked in this commit.
+    let mut checked: HashSet<(&'static str, &'static str, &'static str)> = HashSet::new();
+    let mut registrations: Vec<(
+        Vec<u8>,
+        &'static str,
+        &'static Kind,
+        &'static crm_core::store::Index,
+    )> = Vec::new();
     for t in changed() {
         if let Some(d) = after_derived(t.after) {
-            for &(target_kind, target) in &d.refs {
-                let exists = match pos.get(&(target_kind, target)) {
+            for r in &d.refs {
+                let exists = match pos.get(&(r.target_kind, r.target)) {
                     Some(&p) => match touched[p].after {
                         After::Unchanged => touched[p].before.is_some(),
                         After::Put(_) => true,
                         After::Deleted => false,
                     },
-                    None => {
-                        let p = match trees.position(&crate::names::kind(target_kind)) {
-                            Ok(p) => p,
-                            Err(e) => return abort(e),
-                        };
-                        tree(p)?.get(target.as_bytes())?.is_some()
-                    }
+                    None => match known.get(&(r.target_kind, r.target)) {
+                        Some(&e) => e,
+                        None => {
+                            let e = get(data, &keys::record(r.target_kind, &r.target))?.is_some();
+                            known.insert((r.target_kind, r.target), e);
+                            e
+                        }
+                    },
                 };
                 if !exists {
-                    return abort(Error::Conflict(format!(
-                        "{} {} refers to {target_kind} {target}, which does not exist",
-                        t.kind.name, t.id
+                    return Err(Error::Conflict(format!(
+                        "{} {} refers to {} {}, which does not exist",
+                        t.kind.name, t.id, r.target_kind, r.target
                     )));
+                }
+                if let Some(idx) = r.via {
+                    if checked.insert((r.target_kind, t.kind.name, idx.name)) {
+                        let key = keys::referrer(r.target_kind, t.kind.name, idx.name);
+                        if !referrers.keys.contains(&key) {
+                            registrations.push((key, r.target_kind, t.kind, idx));
+                        }
+                    }
                 }
             }
         } else if t.before.is_some() {
             let key = (t.kind.name, t.id);
-            let stored = match refs.get(ref_key(t.kind.name, &t.id))? {
+            let stored = match get(data, &keys::count(t.kind.name, &t.id))? {
                 Some(v) => read_u64(&v)?,
                 None => 0,
             };
             stored_counts.insert(key, stored);
             let now = i128::from(stored) + i128::from(delta.get(&key).copied().unwrap_or(0));
-            if now > 0 {
-                return abort(Error::Conflict(format!(
-                    "{} {} is still referred to by {now} record(s)",
-                    t.kind.name, t.id
+            let listed = still_listed(data, referrers, &touched, &ops, t)?;
+            if now > 0 || listed > 0 {
+                return Err(Error::Conflict(format!(
+                    "{} {} is still referred to by {} record(s)",
+                    t.kind.name,
+                    t.id,
+                    now.max(0) + i128::from(listed)
                 )));
             }
         }
     }
 
-    // 4. Writes: reference counts, index entries, unique keys, records.
+    // 4. Every write, in one batch.
+    let mut batch = Batch::default();
     for (key, d) in delta.iter().filter(|(_, d)| **d != 0) {
-        let rk = ref_key(key.0, &key.1);
+        let ck = keys::count(key.0, &key.1);
         let stored = match stored_counts.get(key) {
             Some(&s) => s,
-            None => match refs.get(&rk)? {
+            None => match get(data, &ck)? {
                 Some(v) => read_u64(&v)?,
                 None => 0,
             },
         };
         let now = i128::from(stored) + i128::from(*d);
         if now < 0 {
-            return abort(Error::backend_msg(format!(
+            return Err(Error::backend_msg(format!(
                 "sled store: reference count of {} {} would go below zero",
                 key.0, key.1
             )));
         }
         if now == 0 {
-            refs.remove(rk)?;
+            batch.remove(ck);
         } else {
             let n = u64::try_from(now).unwrap_or(u64::MAX);
-            refs.insert(rk, &n.to_be_bytes()[..])?;
+            batch.insert(ck, &n.to_be_bytes()[..]);
         }
     }
     for t in changed() {
-        let old: &[(usize, Vec<u8>)] = t.before.as_ref().map_or(&[], |(_, d)| &d.entries);
-        let new: &[(usize, Vec<u8>)] = after_derived(t.after).map_or(&[], |d| &d.entries);
+        let old: &[Vec<u8>] = t.before.as_ref().map_or(&[], |(_, d)| &d.entries);
+        let new: &[Vec<u8>] = after_derived(t.after).map_or(&[], |d| &d.entries);
         for e in old.iter().filter(|e| !new.contains(e)) {
-            tree(e.0)?.remove(e.1.as_slice())?;
+            batch.remove(e.as_slice());
         }
         for e in new.iter().filter(|e| !old.contains(e)) {
-            tree(e.0)?.insert(e.1.as_slice(), &[] as &[u8])?;
+            batch.insert(e.as_slice(), &[] as &[u8]);
         }
     }
-    for ((tr, key), owner) in &claims {
+    for (key, owner) in &claims {
         match owner {
-            Some(id) if held.contains(&(*tr, *key, *id)) => {}
-            Some(id) => {
-                tree(*tr)?.insert(*key, &id.as_bytes()[..])?;
-            }
-            None => {
-                tree(*tr)?.remove(*key)?;
-            }
+            Some(id) if held.contains(&(*key, *id)) => {}
+            Some(id) => batch.insert(*key, &id.as_bytes()[..]),
+            None => batch.remove(*key),
         }
+    }
+    for (key, _, _, idx) in &registrations {
+        // The value is the index's entry prefix, so the registration is read without the
+        // referring kind's description.
+        batch.insert(key.as_slice(), keys::index_prefix(idx));
     }
     let mut out = Vec::new();
-    for t in changed() {
-        let kt = tree(t.tree)?;
-        match t.after {
+    let targets: Vec<(&'static Kind, Uuid, After, bool)> = changed()
+        .map(|t| (t.kind, t.id, t.after, t.before.is_some()))
+        .collect();
+    for (kind, id, after, existed) in targets {
+        let rk = keys::record(kind.name, &id);
+        match after {
             After::Put(j) => {
-                if let Action::Put { bytes, .. } = &ops[j].action {
-                    kt.insert(&t.id.as_bytes()[..], bytes.as_slice())?;
+                if let Some(Op {
+                    action: Action::Put { bytes, .. },
+                    ..
+                }) = ops.get_mut(j)
+                {
+                    batch.insert(rk, bytes.as_slice());
                     out.push(Outcome {
-                        kind: t.kind,
-                        id: t.id,
-                        stored: Some(bytes.clone()),
+                        kind,
+                        id,
+                        stored: Some(std::mem::take(bytes)),
                     });
                 }
             }
             After::Deleted | After::Unchanged => {
-                if t.before.is_some() {
-                    kt.remove(&t.id.as_bytes()[..])?;
+                if existed {
+                    batch.remove(rk);
                     out.push(Outcome {
-                        kind: t.kind,
-                        id: t.id,
+                        kind,
+                        id,
                         stored: None,
                     });
                 }
             }
         }
     }
+    data.apply_batch(batch).map_err(Error::backend)?;
+    for (key, target, kind, idx) in registrations {
+        referrers.add(
+            key,
+            target.to_owned(),
+            kind.name.to_owned(),
+            keys::index_prefix(idx),
+            idx.unique,
+        );
+    }
     Ok(out)
 }
 
-/// Applies a commit in one sled transaction; returns what became of each touched record.
-pub(crate) fn apply(db: &Db, commit: &Commit) -> Result<Vec<Outcome>> {
-    let trees = open_trees(db, commit)?;
-    let ops = prepare(commit, &trees)?;
-    let result = trees
-        .trees
-        .as_slice()
-        .transaction(|tx| run(tx, &ops, &trees));
-    match result {
-        Ok(out) => Ok(out),
-        Err(TransactionError::Abort(e)) => Err(e),
-        Err(TransactionError::Storage(e)) => Err(Error::backend(e)),
+/// How many records an index still lists as referring to the deleted record `t`, leaving out
+/// those this commit deletes or changes to refer elsewhere.
+fn still_listed(
+    data: &Tree,
+    referrers: &Referrers,
+    touched: &[Touched],
+    ops: &[Op<'_>],
+    t: &Touched,
+) -> Result<u64> {
+    let Some(list) = referrers.by_target.get(t.kind.name) else {
+        return Ok(0);
+    };
+    let mine: HashMap<(&str, Uuid), After> = touched
+        .iter()
+        .map(|x| ((x.kind.name, x.id), x.after))
+        .collect();
+    let target = Value::Id(t.id);
+    let mut n = 0u64;
+    for r in list {
+        let mut prefix = r.prefix.clone();
+        put_key_value(&mut prefix, &target);
+        for item in data.scan_prefix(&prefix) {
+            let (k, v) = item.map_err(Error::backend)?;
+            let id_bytes = if r.unique {
+                &v[..]
+            } else {
+                k.get(k.len().saturating_sub(16)..).unwrap_or_default()
+            };
+            let id = codec::id_from_key(id_bytes)?;
+            let still = match mine.get(&(r.kind.as_str(), id)).copied() {
+                None | Some(After::Unchanged) => true,
+                Some(After::Deleted) => false,
+                Some(After::Put(j)) => match &ops[j].action {
+                    Action::Put { derived, .. } => derived
+                        .refs
+                        .iter()
+                        .any(|x| x.target_kind == t.kind.name && x.target == t.id),
+                    _ => false,
+                },
+            };
+            if still {
+                n += 1;
+            }
+        }
     }
+    Ok(n)
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crm_core::customer::{Contact, CONTACT, CUSTOMER};
+use crm_core::customer::{Contact, Customer, CONTACT, CUSTOMER};
 use crm_core::org::{Department, Employee, EMPLOYEE};
 use crm_core::settings::{Sequence, SEQUENCE};
 use crm_core::store::{conformance, Commit, Entity, Filter, Query, Store, Value};
@@ -236,4 +236,158 @@ fn open_raw_sled(path: &std::path::Path) -> sled::Db {
             Err(e) => panic!("cannot open {}: {e}", path.display()),
         }
     }
+}
+
+fn a_customer(owner: Uuid, name: &str) -> Customer {
+    Customer {
+        id: Uuid::now_v7(),
+        name: name.to_owned(),
+        short_name: None,
+        name_key: name.to_owned(),
+        customer_type: None,
+        level: None,
+        industry: None,
+        province: None,
+        city: None,
+        source: None,
+        address: None,
+        phone: None,
+        website: None,
+        credit_code: None,
+        bank_name: None,
+        bank_account: None,
+        credit_limit: None,
+        owner_id: owner,
+        tags: Default::default(),
+        attributes: Default::default(),
+        anniversaries: Vec::new(),
+        archived: false,
+        created_at: chrono::Utc::now(),
+        created_by: owner,
+        updated_at: chrono::Utc::now(),
+        last_contact_at: None,
+        search_name: name.to_owned(),
+        search_contacts: String::new(),
+    }
+}
+
+fn a_contact(customer_id: Uuid, name: &str) -> Contact {
+    Contact {
+        id: Uuid::now_v7(),
+        customer_id,
+        name: name.into(),
+        title: None,
+        mobile: None,
+        phone: None,
+        email: None,
+        birthday: None,
+        primary: true,
+        notes: None,
+    }
+}
+
+/// References that an index lists (a contact's customer, a customer's owner) are checked by
+/// scanning that index: also after reopening, and minding what the same commit changes.
+#[test]
+fn references_listed_by_indexes_hold_across_reopen_and_within_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (emp, a, b, ct) = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let (_, emp) = org(&store);
+        let a = a_customer(emp.id, "甲公司");
+        let b = a_customer(emp.id, "乙公司");
+        let ct = a_contact(a.id, "王五");
+        let mut c = Commit::new();
+        c.insert(a.to_record())
+            .insert(b.to_record())
+            .insert(ct.to_record());
+        block_on(store.commit(c)).unwrap();
+        (emp, a, b, ct)
+    };
+    let store = SledStore::open(dir.path()).unwrap();
+    let refused = |c: Commit| matches!(block_on(store.commit(c)), Err(Error::Conflict(_)));
+
+    // The owner of customers, and a customer with a contact, cannot go.
+    let mut c = Commit::new();
+    c.delete(&EMPLOYEE, emp.id, 1);
+    assert!(refused(c));
+    let mut c = Commit::new();
+    c.delete(&CUSTOMER, a.id, 1);
+    assert!(refused(c));
+
+    // Moving the contact to the other customer in the same commit frees the first.
+    let moved = Contact {
+        customer_id: b.id,
+        ..ct.clone()
+    };
+    let mut c = Commit::new();
+    c.update(moved.to_record(), 1).delete(&CUSTOMER, a.id, 1);
+    block_on(store.commit(c)).unwrap();
+    assert!(block_on(store.get(&CUSTOMER, a.id)).unwrap().is_none());
+    let q = Query::filter(&CONTACT, Filter::Eq("customer_id", Value::Id(b.id)));
+    assert_eq!(block_on(store.query(&q)).unwrap().records.len(), 1);
+
+    // A contact cannot be added to a customer deleted in the same commit.
+    let mut c = Commit::new();
+    c.delete(&CONTACT, ct.id, 2)
+        .delete(&CUSTOMER, b.id, 1)
+        .insert(a_contact(b.id, "赵六").to_record());
+    assert!(refused(c));
+
+    // Deleting the contact and its customer together works; then the owner is still referred
+    // to by nobody and can go with the department.
+    let mut c = Commit::new();
+    c.delete(&CONTACT, ct.id, 2).delete(&CUSTOMER, b.id, 1);
+    block_on(store.commit(c)).unwrap();
+    let mut c = Commit::new();
+    c.delete(&EMPLOYEE, emp.id, 1);
+    block_on(store.commit(c)).unwrap();
+}
+
+/// A commit inserting many records of a kind looks them up by one range scan: an id already
+/// stored inside that range is still refused, and stored records in the range are untouched.
+#[test]
+fn many_inserts_in_one_commit_still_refuse_an_existing_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path()).unwrap();
+    let seq = |i: usize| Sequence {
+        id: Uuid::now_v7(),
+        name: format!("seq-{i}"),
+        next: 1,
+    };
+    let all: Vec<Sequence> = (0..40).map(seq).collect();
+    // Every other one stored first, so that the later commits' ranges hold stored records.
+    let mut c = Commit::new();
+    for s in all.iter().step_by(2) {
+        c.insert(s.to_record());
+    }
+    block_on(store.commit(c)).unwrap();
+
+    // The rest, plus one stored id from the middle of their range: refused whole.
+    let mut c = Commit::new();
+    for s in all.iter().skip(1).step_by(2) {
+        c.insert(s.to_record());
+    }
+    c.insert(all[20].to_record());
+    assert!(matches!(
+        block_on(store.commit(c)),
+        Err(Error::AlreadyExists { .. })
+    ));
+    assert!(block_on(store.get(&SEQUENCE, all[1].id)).unwrap().is_none());
+
+    // Without it, they go in, and an update of a stored one in the same commit sees it.
+    let mut c = Commit::new();
+    for s in all.iter().skip(1).step_by(2) {
+        c.insert(s.to_record());
+    }
+    let moved = Sequence {
+        next: 2,
+        ..all[20].clone()
+    };
+    c.update(moved.to_record(), 1);
+    block_on(store.commit(c)).unwrap();
+    let q = Query::all(&SEQUENCE).with_total();
+    assert_eq!(block_on(store.query(&q)).unwrap().total, Some(40));
+    let r = block_on(store.get(&SEQUENCE, all[20].id)).unwrap().unwrap();
+    assert_eq!(r.version, 2);
 }
