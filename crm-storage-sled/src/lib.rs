@@ -371,10 +371,14 @@ impl SledStore {
         match self.state.write() {
             Ok(g) => g,
             Err(poisoned) => {
-                // A panic during a cache update: sled is the truth, so forget the caches (they
-                // reload on demand) and carry on.
+                // A panic during a commit or a cache update: sled is the truth, so forget the
+                // caches (they reload on demand), read the referrer registrations again and
+                // carry on.
                 let mut g = poisoned.into_inner();
                 g.caches.clear();
+                if let Ok(r) = commit::Referrers::load(&self.data) {
+                    g.referrers = r;
+                }
                 self.state.clear_poison();
                 g
             }
@@ -591,8 +595,11 @@ impl Store for SledStore {
                 Err(e) => {
                     if matches!(e, Error::Backend(_)) {
                         // sled failed part-way (I/O): it is the truth, so the caches reload
-                        // from it on demand.
+                        // from it on demand, and the referrer registrations are read again.
                         state.caches.clear();
+                        if let Ok(r) = commit::Referrers::load(&self.data) {
+                            state.referrers = r;
+                        }
                     }
                     return Err(e);
                 }
