@@ -79,6 +79,22 @@
 //! system; its locks do not work over network file systems). On SQLite a writer waits up to
 //! [`BUSY_TIMEOUT`] for another process's write lock, then fails with a backend error.
 //!
+//! # How queries are written
+//! - An `In` list of up to 64 values is written out, one bound parameter per value
+//!   (`owner_id IN (?, ?)`), so that the planner sees how many values it has and uses an index
+//!   for them (on SQLite the salesperson's visibility filter went from a scan of the customer
+//!   table to a search of `customer_owner`). A longer list is one parameter: a JSON array read
+//!   with `json_each` on SQLite, an array compared with `= ANY` on PostgreSQL.
+//! - A page asked for with its total is one statement when the query has at most 1,000
+//!   matches: `count(*) OVER ()` over the matches (read up to the 1,001st), ordered and paged.
+//!   Past that cap, or when the page is empty and not the first, a count and the page run as
+//!   two statements on one snapshot. The cap exists because the window holds and sorts every
+//!   match: for a broad query (every customer, by name) it was ten times slower than two
+//!   statements, and it would read every row where a page alone reads a few through an index.
+//! - The SQLite store gives its reader connections a 64 MiB page cache and keeps the planner's
+//!   statistics up to date (`PRAGMA optimize` when it opens and after every 10,000 records
+//!   written); PostgreSQL's autovacuum does the latter on its own. See [`SqliteStore`].
+//!
 //! # Commits
 //! A commit is one transaction: `BEGIN IMMEDIATE` on SQLite (the write lock first, so the
 //! version checks see what the commit writes over), READ COMMITTED on PostgreSQL with every
@@ -159,7 +175,7 @@ mod sqlite;
 #[cfg(feature = "postgres")]
 pub use postgres::{PostgresStore, CONNECT_TIMEOUT, DEFAULT_CONNECTIONS};
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteStore, BUSY_TIMEOUT};
+pub use sqlite::{SqliteStore, BUSY_TIMEOUT, OPTIMIZE_AFTER_WRITES, READER_CACHE_KIB};
 
 /// The sqlx this crate is built on, for reports on [`SqliteStore::pool`] and
 /// [`PostgresStore::pool`] without a second copy of sqlx.
