@@ -124,8 +124,10 @@ async fn crash_rounds(
             std::thread::spawn(move || {
                 for line in BufReader::new(out).lines() {
                     let Ok(line) = line else { break };
-                    if let Some(name) = line.strip_prefix("ACK ") {
-                        acked.lock().unwrap().push(name.to_owned());
+                    // The test harness prints "test … ... " without a line end before the
+                    // child's first line, so the marker is looked for anywhere in the line.
+                    if let Some(at) = line.find("ACK ") {
+                        acked.lock().unwrap().push(line[at + 4..].to_owned());
                     }
                 }
             })
