@@ -29,7 +29,8 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_core::store::{
-    Capabilities, ColumnType, Commit, Index, Kind, Page, Query, Record, Store, Value, Write,
+    Aggregate, AggregateRow, Capabilities, ColumnType, Commit, GroupBy, Index, Kind, Page, Query,
+    Record, Store, Value, Write,
 };
 use crm_core::{Error, Result};
 use rust_decimal::Decimal;
@@ -219,6 +220,21 @@ where
         .map_err(|e| sql::corrupt(kind, col, e))
 }
 
+/// Decodes column `i` of a row as a value of type `ty` (`col` names it in errors).
+fn decode_value(kind: &Kind, col: &str, ty: ColumnType, row: &PgRow, i: usize) -> Result<Value> {
+    Ok(match ty {
+        ColumnType::Bool => get(kind, col, row, i)?.map(Value::Bool),
+        ColumnType::Int => get(kind, col, row, i)?.map(Value::Int),
+        ColumnType::Decimal => get(kind, col, row, i)?.map(Value::Decimal),
+        ColumnType::Text => get(kind, col, row, i)?.map(Value::Text),
+        ColumnType::Date => get(kind, col, row, i)?.map(Value::Date),
+        ColumnType::Timestamp => get(kind, col, row, i)?.map(Value::Timestamp),
+        ColumnType::Id => get(kind, col, row, i)?.map(Value::Id),
+        ColumnType::Json => get(kind, col, row, i)?.map(Value::Json),
+    }
+    .unwrap_or(Value::Null))
+}
+
 /// Decodes a row selected by [`sql::select`].
 fn decode(kind: &'static Kind, row: &PgRow) -> Result<Record> {
     let id: Uuid = get(kind, "id", row, 0)?.ok_or_else(|| sql::corrupt(kind, "id", "null"))?;
@@ -226,18 +242,7 @@ fn decode(kind: &'static Kind, row: &PgRow) -> Result<Record> {
         get(kind, "version", row, 1)?.ok_or_else(|| sql::corrupt(kind, "version", "null"))?;
     let mut values = Vec::with_capacity(kind.columns.len());
     for (n, c) in kind.columns.iter().enumerate() {
-        let (i, col) = (n + 2, c.name);
-        let v = match c.ty {
-            ColumnType::Bool => get(kind, col, row, i)?.map(Value::Bool),
-            ColumnType::Int => get(kind, col, row, i)?.map(Value::Int),
-            ColumnType::Decimal => get(kind, col, row, i)?.map(Value::Decimal),
-            ColumnType::Text => get(kind, col, row, i)?.map(Value::Text),
-            ColumnType::Date => get(kind, col, row, i)?.map(Value::Date),
-            ColumnType::Timestamp => get(kind, col, row, i)?.map(Value::Timestamp),
-            ColumnType::Id => get(kind, col, row, i)?.map(Value::Id),
-            ColumnType::Json => get(kind, col, row, i)?.map(Value::Json),
-        };
-        values.push(v.unwrap_or(Value::Null));
+        values.push(decode_value(kind, c.name, c.ty, row, n + 2)?);
     }
     Ok(Record {
         kind,
@@ -578,6 +583,38 @@ impl Store for PostgresStore {
             records: decode_all(&rows)?,
             total: Some(u64::try_from(total).unwrap_or_default()),
         })
+    }
+
+    async fn aggregate(&self, agg: &Aggregate) -> Result<Vec<AggregateRow>> {
+        let rows = self.fetch_all(sql::aggregate(D, agg)?).await?;
+        let kind = agg.kind;
+        let keys = agg.group_by.len();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut key_values = Vec::with_capacity(keys);
+            for (i, g) in agg.group_by.iter().enumerate() {
+                let ty = match g {
+                    GroupBy::Column(c) => sql::column_type(kind, c).unwrap_or(ColumnType::Text),
+                    GroupBy::Month(_) => ColumnType::Text,
+                };
+                key_values.push(decode_value(kind, g.column(), ty, row, i)?);
+            }
+            let count: i64 = get(kind, "count", row, keys)?.unwrap_or_default();
+            let mut sums = Vec::with_capacity(agg.sums.len());
+            for n in 0..agg.sums.len() {
+                // A NUMERIC sum of stored decimals fails to decode only past a decimal's range.
+                let sum = row
+                    .try_get::<Option<Decimal>, _>(keys + 1 + n)
+                    .map_err(|_| Error::Overflow("aggregate sum"))?;
+                sums.push(sum.unwrap_or_default());
+            }
+            out.push(AggregateRow {
+                keys: key_values,
+                count: u64::try_from(count).unwrap_or_default(),
+                sums,
+            });
+        }
+        Ok(sql::finish_aggregate(agg, out))
     }
 
     async fn commit(&self, commit: Commit) -> Result<()> {

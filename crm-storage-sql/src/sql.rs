@@ -11,7 +11,10 @@ use std::fmt::Write as _;
 use std::ops::Bound;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
-use crm_core::store::{ColumnType, Filter, Index, Kind, Order, Query, Record, Value, Write};
+use crm_core::store::{
+    Aggregate, AggregateRow, ColumnType, Filter, GroupBy, Index, Kind, Order, Query, Record, Value,
+    Write,
+};
 use crm_core::{Error, Result};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -642,6 +645,83 @@ pub(crate) fn count(d: Dialect, q: &Query) -> Result<Sql> {
         .push(" WHERE ");
     push_filter(&mut sql, q.kind, &q.filter)?;
     Ok(sql)
+}
+
+/// An aggregate as one `GROUP BY` statement: the group keys (a month as `YYYY-MM` text), then
+/// `count(*)`, then one `sum` per summed column, one row per group in no particular order (the
+/// caller sorts by the port's value order, which neither engine's collation promises).
+///
+/// Sums are exact on both engines: SQLite adds the integers of millionths (and fails on an
+/// overflow rather than going to floating point), PostgreSQL adds `NUMERIC`. Without group
+/// keys the statement answers one row even when nothing matches; the caller drops it.
+///
+/// # Errors
+/// [`Error::Invalid`] for an unknown column, a summed column that is not a decimal, or a month
+/// of a column that is not a date or an instant.
+pub(crate) fn aggregate(d: Dialect, agg: &Aggregate) -> Result<Sql> {
+    agg.check()?;
+    let mut sql = Sql::new(d);
+    sql.push("SELECT ");
+    for g in &agg.group_by {
+        match *g {
+            GroupBy::Column(c) => {
+                sql.col(c);
+            }
+            GroupBy::Month(c) => match (d, column_type(agg.kind, c)) {
+                // Dates and instants are stored as fixed-width text beginning `YYYY-MM`.
+                (Dialect::Sqlite, Some(ColumnType::Date | ColumnType::Timestamp)) => {
+                    sql.push("substr(").col(c).push(", 1, 7)");
+                }
+                (Dialect::Postgres, Some(ColumnType::Date)) => {
+                    sql.push("to_char(").col(c).push(", 'YYYY-MM')");
+                }
+                // The month in UTC, as the port defines it, whatever the session's time zone.
+                (Dialect::Postgres, Some(ColumnType::Timestamp)) => {
+                    sql.push("to_char(")
+                        .col(c)
+                        .push(" AT TIME ZONE 'UTC', 'YYYY-MM')");
+                }
+                _ => {
+                    return Err(Error::invalid(
+                        c,
+                        "a month is taken only of a date or an instant",
+                    ))
+                }
+            },
+        }
+        sql.push(", ");
+    }
+    sql.push("count(*)");
+    for s in &agg.sums {
+        sql.push(", sum(").col(s).push(")");
+    }
+    sql.push(" FROM ")
+        .ident(agg.kind.name)
+        .push(" AS ")
+        .push(T0)
+        .push(" WHERE ");
+    push_filter(&mut sql, agg.kind, &agg.filter)?;
+    if !agg.group_by.is_empty() {
+        sql.push(" GROUP BY ");
+        for i in 1..=agg.group_by.len() {
+            if i > 1 {
+                sql.push(", ");
+            }
+            // Writing to a String cannot fail.
+            let _ = write!(sql.text, "{i}");
+        }
+    }
+    Ok(sql)
+}
+
+/// Puts an aggregate's rows in the port's order (by group keys, in [`Value`]'s order) and
+/// drops the one row a statement without group keys answers when nothing matched.
+pub(crate) fn finish_aggregate(agg: &Aggregate, mut rows: Vec<AggregateRow>) -> Vec<AggregateRow> {
+    if agg.group_by.is_empty() {
+        rows.retain(|r| r.count > 0);
+    }
+    rows.sort_by(|a, b| a.keys.cmp(&b.keys));
+    rows
 }
 
 /// The most matches for which [`counted_page`] answers a page and its total in one statement.

@@ -51,7 +51,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use crm_core::store::{
-    Capabilities, ColumnType, Commit, Kind, Page, Query, Record, Store, Value, Write,
+    Aggregate, AggregateRow, Capabilities, ColumnType, Commit, GroupBy, Kind, Page, Query, Record,
+    Store, Value, Write,
 };
 use crm_core::{Error, Result};
 use sqlx::migrate::Migrator;
@@ -324,6 +325,47 @@ fn uuid(kind: &Kind, col: &str, s: &str) -> Result<Uuid> {
     Uuid::parse_str(s).map_err(|e| sql::corrupt(kind, col, e))
 }
 
+/// Decodes column `i` of a row as a value of type `ty` (`col` names it in errors).
+fn decode_value(
+    kind: &Kind,
+    col: &str,
+    ty: ColumnType,
+    row: &SqliteRow,
+    i: usize,
+) -> Result<Value> {
+    Ok(match ty {
+        ColumnType::Int => int(kind, col, row, i)?.map(Value::Int),
+        ColumnType::Bool => int(kind, col, row, i)?.map(|b| Value::Bool(b != 0)),
+        ColumnType::Decimal => {
+            int(kind, col, row, i)?.map(|m| Value::Decimal(sql::micros_to_decimal(m)))
+        }
+        ColumnType::Text => text(kind, col, row, i)?.map(Value::Text),
+        ColumnType::Date => match text(kind, col, row, i)? {
+            Some(s) => Some(Value::Date(
+                sql::parse_date(&s).ok_or_else(|| sql::corrupt(kind, col, &s))?,
+            )),
+            None => None,
+        },
+        ColumnType::Timestamp => match text(kind, col, row, i)? {
+            Some(s) => Some(Value::Timestamp(
+                sql::parse_timestamp(&s).ok_or_else(|| sql::corrupt(kind, col, &s))?,
+            )),
+            None => None,
+        },
+        ColumnType::Id => match text(kind, col, row, i)? {
+            Some(s) => Some(Value::Id(uuid(kind, col, &s)?)),
+            None => None,
+        },
+        ColumnType::Json => match text(kind, col, row, i)? {
+            Some(s) => Some(Value::Json(
+                serde_json::from_str(&s).map_err(|e| sql::corrupt(kind, col, e))?,
+            )),
+            None => None,
+        },
+    }
+    .unwrap_or(Value::Null))
+}
+
 /// Decodes a row selected by [`sql::select`].
 fn decode(kind: &'static Kind, row: &SqliteRow) -> Result<Record> {
     let id = text(kind, "id", row, 0)?.ok_or_else(|| sql::corrupt(kind, "id", "null"))?;
@@ -331,39 +373,7 @@ fn decode(kind: &'static Kind, row: &SqliteRow) -> Result<Record> {
         int(kind, "version", row, 1)?.ok_or_else(|| sql::corrupt(kind, "version", "null"))?;
     let mut values = Vec::with_capacity(kind.columns.len());
     for (n, c) in kind.columns.iter().enumerate() {
-        let i = n + 2;
-        let col = c.name;
-        let v = match c.ty {
-            ColumnType::Int => int(kind, col, row, i)?.map(Value::Int),
-            ColumnType::Bool => int(kind, col, row, i)?.map(|b| Value::Bool(b != 0)),
-            ColumnType::Decimal => {
-                int(kind, col, row, i)?.map(|m| Value::Decimal(sql::micros_to_decimal(m)))
-            }
-            ColumnType::Text => text(kind, col, row, i)?.map(Value::Text),
-            ColumnType::Date => match text(kind, col, row, i)? {
-                Some(s) => Some(Value::Date(
-                    sql::parse_date(&s).ok_or_else(|| sql::corrupt(kind, col, &s))?,
-                )),
-                None => None,
-            },
-            ColumnType::Timestamp => match text(kind, col, row, i)? {
-                Some(s) => Some(Value::Timestamp(
-                    sql::parse_timestamp(&s).ok_or_else(|| sql::corrupt(kind, col, &s))?,
-                )),
-                None => None,
-            },
-            ColumnType::Id => match text(kind, col, row, i)? {
-                Some(s) => Some(Value::Id(uuid(kind, col, &s)?)),
-                None => None,
-            },
-            ColumnType::Json => match text(kind, col, row, i)? {
-                Some(s) => Some(Value::Json(
-                    serde_json::from_str(&s).map_err(|e| sql::corrupt(kind, col, e))?,
-                )),
-                None => None,
-            },
-        };
-        values.push(v.unwrap_or(Value::Null));
+        values.push(decode_value(kind, c.name, c.ty, row, n + 2)?);
     }
     Ok(Record {
         kind,
@@ -627,6 +637,51 @@ impl Store for SqliteStore {
             records: decode_all(&rows)?,
             total: Some(total),
         })
+    }
+
+    async fn aggregate(&self, agg: &Aggregate) -> Result<Vec<AggregateRow>> {
+        let statement = sql::aggregate(D, agg)?;
+        let mut conn = self.reader.acquire().await.map_err(backend)?;
+        let args = arguments(statement.args)?;
+        let rows = sqlx::query_with(&statement.text, args)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| {
+                // SQLite's sum of integers fails rather than lose exactness.
+                if e.to_string().contains("integer overflow") {
+                    Error::Overflow("aggregate sum")
+                } else {
+                    backend(e)
+                }
+            })?;
+        let kind = agg.kind;
+        let keys = agg.group_by.len();
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut key_values = Vec::with_capacity(keys);
+            for (i, g) in agg.group_by.iter().enumerate() {
+                let ty = match g {
+                    GroupBy::Column(c) => sql::column_type(kind, c).unwrap_or(ColumnType::Text),
+                    GroupBy::Month(_) => ColumnType::Text,
+                };
+                key_values.push(decode_value(kind, g.column(), ty, row, i)?);
+            }
+            let count = int(kind, "count", row, keys)?.unwrap_or_default();
+            let mut sums = Vec::with_capacity(agg.sums.len());
+            for (n, c) in agg.sums.iter().enumerate() {
+                sums.push(
+                    int(kind, c, row, keys + 1 + n)?
+                        .map(sql::micros_to_decimal)
+                        .unwrap_or_default(),
+                );
+            }
+            out.push(AggregateRow {
+                keys: key_values,
+                count: u64::try_from(count).unwrap_or_default(),
+                sums,
+            });
+        }
+        Ok(sql::finish_aggregate(agg, out))
     }
 
     async fn commit(&self, commit: Commit) -> Result<()> {

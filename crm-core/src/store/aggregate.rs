@@ -56,19 +56,29 @@ pub struct AggregateRow {
 }
 
 impl Aggregate {
-    /// Checks that every column exists and that summed columns are decimals.
+    /// Checks that every column exists, that months are taken of dates or instants and that
+    /// summed columns are decimals.
     ///
     /// # Errors
     /// [`Error::Invalid`] naming the column.
     pub fn check(&self) -> Result<()> {
         super::Query::filter(self.kind, self.filter.clone()).check_columns()?;
         for g in &self.group_by {
-            self.kind.column_index(g.column()).ok_or_else(|| {
+            let i = self.kind.column_index(g.column()).ok_or_else(|| {
                 Error::invalid(
                     g.column(),
                     format!("kind {} has no such column", self.kind.name),
                 )
             })?;
+            let ty = self.kind.columns[i].ty;
+            if matches!(g, GroupBy::Month(_))
+                && !matches!(ty, super::ColumnType::Date | super::ColumnType::Timestamp)
+            {
+                return Err(Error::invalid(
+                    g.column(),
+                    "a month is taken only of a date or an instant",
+                ));
+            }
         }
         for s in &self.sums {
             let i = self.kind.column_index(s).ok_or_else(|| {

@@ -732,7 +732,8 @@ pub async fn concurrent_increments(store: Arc<dyn Store>, spawn: Spawner) -> Res
 }
 
 /// Aggregates count and sum exactly per group, nulls grouped apart and skipped in sums, rows
-/// sorted by key; no group key gives one row; nothing matching gives no rows.
+/// sorted by key; no group key gives one row; nothing matching gives no rows; a month only of
+/// a date or an instant.
 pub async fn aggregates_group_and_sum_exactly(store: &dyn Store) -> Result<()> {
     use super::{Aggregate, AggregateRow, GroupBy};
     let case = "aggregates_group_and_sum_exactly";
@@ -801,6 +802,45 @@ pub async fn aggregates_group_and_sum_exactly(store: &dyn Store) -> Result<()> {
         })
         .await?;
     ensure!(case, none.is_empty(), "nothing matching: {none:?}");
+    let none = store
+        .aggregate(&Aggregate {
+            filter: Filter::Eq("province", Value::Text("西藏".into())),
+            group_by: vec![],
+            ..agg.clone()
+        })
+        .await?;
+    ensure!(
+        case,
+        none.is_empty(),
+        "nothing matching, ungrouped: {none:?}"
+    );
+    let by_owner = store
+        .aggregate(&Aggregate {
+            group_by: vec![GroupBy::Column("owner_id")],
+            ..agg.clone()
+        })
+        .await?;
+    ensure!(
+        case,
+        by_owner
+            == vec![AggregateRow {
+                keys: vec![Value::Id(owner)],
+                count: 4,
+                sums: vec![Decimal::new(10775, 2)]
+            }],
+        "by an id column: {by_owner:?}"
+    );
+    let month_of_text = store
+        .aggregate(&Aggregate {
+            group_by: vec![GroupBy::Month("name")],
+            ..agg.clone()
+        })
+        .await;
+    ensure!(
+        case,
+        matches!(month_of_text, Err(Error::Invalid { .. })),
+        "month of text: {month_of_text:?}"
+    );
     let bad = store
         .aggregate(&Aggregate {
             sums: vec!["name"],
