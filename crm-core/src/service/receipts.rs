@@ -10,7 +10,7 @@ use typed_builder::TypedBuilder;
 use uuid::Uuid;
 
 use super::{retry, Crm, Session};
-use crate::customer::access::visibility_filter;
+use crate::customer::access::{visibility_filter, visibility_filter_on};
 use crate::customer::{Customer, CUSTOMER};
 use crate::error::{Error, Result};
 use crate::finance::{
@@ -135,21 +135,36 @@ impl Crm {
             .collect()
     }
 
-    async fn ledger(&self, customers: &[Uuid]) -> Result<Ledger> {
+    /// The receivables ledger of customers the actor may see: their opening balances (which
+    /// belong to the account) and, of their orders, red-letter invoices and receipts, only
+    /// those the actor may read (after a reassignment a customer's earlier documents stay with
+    /// their owner, ADR 6), with the allocations between a readable receipt and order.
+    async fn ledger(&self, s: &Session, customers: &[Uuid]) -> Result<Ledger> {
         let ids: Vec<Value> = customers.iter().map(|&c| Value::Id(c)).collect();
+        let visible = visibility_filter_on(&s.ctx, self.shared_with(s).await?, "customer_id");
         let by = || Filter::In("customer_id", ids.clone());
-        let orders: Vec<SalesOrder> = self.all_where(&SALES_ORDER, by()).await?;
+        let readable = || Filter::And(std::iter::once(by()).chain(visible.clone()).collect());
+        let orders: Vec<SalesOrder> = self.all_where(&SALES_ORDER, readable()).await?;
         let reds = self
-            .all_where::<Invoice>(&INVOICE, by())
+            .all_where::<Invoice>(&INVOICE, readable())
             .await?
             .into_iter()
             .filter(Invoice::is_red)
             .collect();
+        let receipts: Vec<Receipt> = self.all_where(&RECEIPT, readable()).await?;
+        let order_ids: BTreeSet<Uuid> = orders.iter().map(|o| o.id).collect();
+        let receipt_ids: BTreeSet<Uuid> = receipts.iter().map(|r| r.id).collect();
+        let allocations = self
+            .all_where::<Allocation>(&RECEIPT_ALLOCATION, by())
+            .await?
+            .into_iter()
+            .filter(|a| order_ids.contains(&a.order_id) && receipt_ids.contains(&a.receipt_id))
+            .collect();
         Ok(Ledger {
             orders: orders.into_iter().filter(due).collect(),
             reds,
-            receipts: self.all_where(&RECEIPT, by()).await?,
-            allocations: self.all_where(&RECEIPT_ALLOCATION, by()).await?,
+            receipts,
+            allocations,
             openings: self.all_where(&OPENING_BALANCE, by()).await?,
         })
     }
@@ -290,6 +305,8 @@ impl Crm {
     /// each order, so concurrent allocations never both take what is left) to `c`.
     async fn allocate(
         &self,
+        s: &Session,
+        action: &str,
         c: &mut Commit,
         receipt: &Receipt,
         wanted: &[(Uuid, Decimal)],
@@ -305,6 +322,8 @@ impl Crm {
             }
             let doc = self.load_order(order_id).await?;
             let o = &doc.order.value;
+            self.doc_guard(s, action, o.owner_id, o.customer_id, false)
+                .await?;
             if o.customer_id != receipt.customer_id {
                 return Err(Error::invalid(
                     at("order_id"),
@@ -482,7 +501,7 @@ impl Crm {
                 created_at: self.now(),
             };
             let allocations = self
-                .allocate(&mut c, &receipt, &input.allocations, date)
+                .allocate(&s, action, &mut c, &receipt, &input.allocations, date)
                 .await?;
             let receipt = Receipt {
                 allocated_cny: allocations.iter().map(|a| a.amount_cny).sum(),
@@ -541,7 +560,7 @@ impl Crm {
             }
             let mut c = Commit::new();
             let made = self
-                .allocate(&mut c, &v.value, allocations, self.today())
+                .allocate(&s, action, &mut c, &v.value, allocations, self.today())
                 .await?;
             let receipt = Receipt {
                 allocated_cny: v.value.allocated_cny
@@ -658,7 +677,7 @@ impl Crm {
                 }
             };
             let ids: Vec<Uuid> = customers.iter().map(|c| c.id).collect();
-            let ledger = self.ledger(&ids).await?;
+            let ledger = self.ledger(&s, &ids).await?;
             let credited = ledger.credited();
             let allocated = ledger.allocated();
             let mut out: HashMap<Uuid, Receivable> = HashMap::new();
@@ -734,7 +753,7 @@ impl Crm {
             need(&s, Resource::Receipt, Op::View, action)?;
             let c = self.load_customer(customer_id).await?.value;
             self.doc_guard(&s, action, c.owner_id, c.id, false).await?;
-            let l = self.ledger(&[customer_id]).await?;
+            let l = self.ledger(&s, &[customer_id]).await?;
             let mut lines: Vec<(NaiveDate, u8, StatementLine)> = vec![];
             let line = |date, entry, number: &str, debit, credit| StatementLine {
                 date,

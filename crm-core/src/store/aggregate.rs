@@ -92,11 +92,28 @@ impl Aggregate {
     }
 }
 
-fn month(v: &Value) -> Value {
+/// A group key part while folding: a column's value borrowed from its record, or a month kept
+/// as numbers, so that folding a record allocates nothing unless it opens a new group.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Part<'a> {
+    Value(&'a Value),
+    Month(i32, u32),
+}
+
+impl Part<'_> {
+    fn to_value(&self) -> Value {
+        match self {
+            Part::Value(v) => (*v).clone(),
+            Part::Month(y, m) => Value::Text(format!("{y:04}-{m:02}")),
+        }
+    }
+}
+
+fn month_part(v: &Value) -> Part<'_> {
     match v {
-        Value::Date(d) => Value::Text(format!("{:04}-{:02}", d.year(), d.month())),
-        Value::Timestamp(t) => Value::Text(format!("{:04}-{:02}", t.year(), t.month())),
-        _ => Value::Null,
+        Value::Date(d) => Part::Month(d.year(), d.month()),
+        Value::Timestamp(t) => Part::Month(t.year(), t.month()),
+        _ => Part::Value(&Value::Null),
     }
 }
 
@@ -109,33 +126,57 @@ pub fn fold<'a>(
     records: impl IntoIterator<Item = &'a Record>,
 ) -> Result<Vec<AggregateRow>> {
     agg.check()?;
-    let mut groups: BTreeMap<Vec<Value>, (u64, Vec<Decimal>)> = BTreeMap::new();
+    let index = |c: &str| {
+        agg.kind
+            .column_index(c)
+            .ok_or_else(|| Error::invalid(c, format!("kind {} has no such column", agg.kind.name)))
+    };
+    let keys = agg
+        .group_by
+        .iter()
+        .map(|g| Ok((index(g.column())?, matches!(g, GroupBy::Month(_)))))
+        .collect::<Result<Vec<_>>>()?;
+    let sums = agg
+        .sums
+        .iter()
+        .map(|c| index(c))
+        .collect::<Result<Vec<_>>>()?;
+    let mut groups: BTreeMap<Vec<Part<'a>>, (u64, Vec<Decimal>)> = BTreeMap::new();
+    let mut key: Vec<Part<'a>> = Vec::with_capacity(keys.len());
     for r in records {
-        let keys = agg
-            .group_by
-            .iter()
-            .map(|g| {
-                let v = r.get(g.column())?;
-                Ok(match g {
-                    GroupBy::Column(_) => v.clone(),
-                    GroupBy::Month(_) => month(v),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let entry = groups
-            .entry(keys)
-            .or_insert_with(|| (0, vec![Decimal::ZERO; agg.sums.len()]));
+        key.clear();
+        for &(i, by_month) in &keys {
+            let v = r.values.get(i).unwrap_or(&Value::Null);
+            key.push(if by_month {
+                month_part(v)
+            } else {
+                Part::Value(v)
+            });
+        }
+        let entry = match groups.get_mut(key.as_slice()) {
+            Some(e) => e,
+            None => groups
+                .entry(key.clone())
+                .or_insert_with(|| (0, vec![Decimal::ZERO; sums.len()])),
+        };
         entry.0 += 1;
-        for (i, s) in agg.sums.iter().enumerate() {
-            if let Value::Decimal(d) = r.get(s)? {
-                entry.1[i] = entry.1[i]
+        for (n, &i) in sums.iter().enumerate() {
+            if let Some(Value::Decimal(d)) = r.values.get(i) {
+                entry.1[n] = entry.1[n]
                     .checked_add(*d)
                     .ok_or(Error::Overflow("aggregate sum"))?;
             }
         }
     }
-    Ok(groups
+    let mut rows: Vec<AggregateRow> = groups
         .into_iter()
-        .map(|(keys, (count, sums))| AggregateRow { keys, count, sums })
-        .collect())
+        .map(|(keys, (count, sums))| AggregateRow {
+            keys: keys.iter().map(Part::to_value).collect(),
+            count,
+            sums,
+        })
+        .collect();
+    // Months as numbers and as text sort alike, but a null month sorts as a value: sort again.
+    rows.sort_by(|a, b| a.keys.cmp(&b.keys));
+    Ok(rows)
 }

@@ -8,8 +8,12 @@ use std::sync::RwLock;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use super::aggregate;
 use super::eval;
-use super::{Capabilities, Commit, Kind, OnDelete, Page, Query, Record, Store, Value, Write};
+use super::{
+    Aggregate, AggregateRow, Capabilities, Commit, Filter, Kind, OnDelete, Page, Query, Record,
+    Store, Value, Write,
+};
 use crate::error::{Error, Result};
 
 /// The rows of one kind plus its indexes.
@@ -21,6 +25,36 @@ struct Table {
     /// Column name → value → ids: for the first column of every index and every reference,
     /// so equality look-ups and reference checks do not scan.
     by_column: HashMap<&'static str, HashMap<Value, BTreeSet<Uuid>>>,
+}
+
+impl Table {
+    /// The records a filter can match, by id, when the filter pins the id or a mapped column
+    /// to a few values (a superset: the filter is still applied); `None` when every record
+    /// must be looked at.
+    fn pinned(&self, filter: &Filter) -> Option<Vec<&Record>> {
+        if let Some(ids) = eval::pinned_values(filter, "id") {
+            let ids: BTreeSet<Uuid> = ids
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::Id(id) => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            return Some(ids.iter().filter_map(|id| self.rows.get(id)).collect());
+        }
+        for (col, map) in &self.by_column {
+            if let Some(vals) = eval::pinned_values(filter, col) {
+                let ids: BTreeSet<Uuid> = vals
+                    .into_iter()
+                    .filter_map(|v| map.get(v))
+                    .flatten()
+                    .copied()
+                    .collect();
+                return Some(ids.iter().filter_map(|id| self.rows.get(id)).collect());
+            }
+        }
+        None
+    }
 }
 
 fn index_key(record: &Record, columns: &[&str]) -> Option<Vec<Value>> {
@@ -346,35 +380,30 @@ impl Store for MemoryStore {
                 total: query.count_total.then_some(0),
             });
         };
-        // Start from a column map when the filter pins a mapped column to a few values.
-        if let Some(ids) = eval::pinned_values(&query.filter, "id") {
-            let mut rows: Vec<&Record> = ids
-                .into_iter()
-                .filter_map(|v| match v {
-                    Value::Id(id) => t.rows.get(id),
-                    _ => None,
-                })
-                .collect();
-            rows.sort_by_key(|r| r.id);
-            rows.dedup_by_key(|r| r.id);
-            let (records, total) = eval::run(query, rows);
-            return Ok(Page { records, total });
-        }
-        for col in t.by_column.keys() {
-            if let Some(vals) = eval::pinned_values(&query.filter, col) {
-                let map = &t.by_column[col];
-                let ids: BTreeSet<Uuid> = vals
-                    .into_iter()
-                    .filter_map(|v| map.get(v))
-                    .flatten()
-                    .copied()
-                    .collect();
-                let (records, total) = eval::run(query, ids.iter().filter_map(|id| t.rows.get(id)));
-                return Ok(Page { records, total });
-            }
-        }
-        let (records, total) = eval::run(query, t.rows.values());
+        let (records, total) = match t.pinned(&query.filter) {
+            Some(rows) => eval::run(query, rows),
+            None => eval::run(query, t.rows.values()),
+        };
         Ok(Page { records, total })
+    }
+
+    async fn aggregate(&self, agg: &Aggregate) -> Result<Vec<AggregateRow>> {
+        agg.check()?;
+        let state = self.read()?;
+        let Some(t) = state.tables.get(agg.kind.name) else {
+            return Ok(Vec::new());
+        };
+        // Folded in place under the read lock: no record is cloned.
+        match t.pinned(&agg.filter) {
+            Some(rows) => aggregate::fold(
+                agg,
+                rows.into_iter().filter(|r| eval::matches(&agg.filter, r)),
+            ),
+            None => aggregate::fold(
+                agg,
+                t.rows.values().filter(|r| eval::matches(&agg.filter, r)),
+            ),
+        }
     }
 
     async fn commit(&self, commit: Commit) -> Result<()> {
