@@ -20,7 +20,10 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
-use crm_core::store::{eval, ColumnType, Filter, Kind, Page, Query, Record, Value};
+use crm_core::store::{
+    aggregate, eval, Aggregate, AggregateRow, ColumnType, Filter, Kind, Page, Query, Record, Value,
+};
+use crm_core::Result;
 use uuid::Uuid;
 
 /// A range look-up covering more than this share of the records (1/n) is not worth it.
@@ -621,6 +624,16 @@ impl KindCache {
             None => eval::run(query, self.iter()),
         };
         Page { records, total }
+    }
+
+    /// Answers an aggregate from the cache: candidates from the maps, then the matching
+    /// records folded where they lie (none is cloned).
+    pub(crate) fn aggregate(&self, agg: &Aggregate) -> Result<Vec<AggregateRow>> {
+        let matching = |r: &&Record| eval::matches(&agg.filter, r);
+        match self.candidates(&agg.filter) {
+            Some(slots) => aggregate::fold(agg, self.slots(&slots).filter(matching)),
+            None => aggregate::fold(agg, self.iter().filter(matching)),
+        }
     }
 
     /// A page of many matches, found by walking the value map of the first sort column in sort

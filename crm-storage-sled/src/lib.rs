@@ -161,7 +161,10 @@ use std::path::Path;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
-use crm_core::store::{eval, Capabilities, Commit, Kind, Page, Query, Record, Store, Value};
+use crm_core::store::{
+    aggregate, eval, Aggregate, AggregateRow, Capabilities, Commit, Kind, Page, Query, Record,
+    Store, Value,
+};
 use crm_core::{Error, Result};
 use sled::{Db, Tree};
 use uuid::Uuid;
@@ -580,6 +583,38 @@ impl Store for SledStore {
             None => {
                 drop(state);
                 self.query_uncached(query)
+            }
+        }
+    }
+
+    async fn aggregate(&self, agg: &Aggregate) -> Result<Vec<AggregateRow>> {
+        agg.check()?;
+        let query = Query::filter(agg.kind, agg.filter.clone());
+        if self.options.cache == CachePolicy::Off {
+            return aggregate::fold(agg, &self.query_uncached(&query)?.records);
+        }
+        {
+            let state = self.read();
+            if let Some(cache) = state.caches.get(agg.kind.name) {
+                if !cache.lacks_maps(&query) {
+                    return cache.aggregate(agg);
+                }
+            }
+        }
+        // As `query`: load the kind and the maps the filter could use, then fold in the cache.
+        self.preload(agg.kind)?;
+        {
+            let mut state = self.write();
+            if let Some(cache) = state.caches.get_mut(agg.kind.name) {
+                cache.build_maps(&query);
+            }
+        }
+        let state = self.read();
+        match state.caches.get(agg.kind.name) {
+            Some(cache) => cache.aggregate(agg),
+            None => {
+                drop(state);
+                aggregate::fold(agg, &self.query_uncached(&query)?.records)
             }
         }
     }
