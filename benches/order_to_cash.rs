@@ -1,8 +1,9 @@
 //! Order to cash on every engine, beside the raw engine, in one run.
 //!
 //! - **flows**: `F` complete flows (`CRM_BENCH_FLOWS`, default 300), one after the other, each
-//!   quote → send → accept → order from the quote → submit (approved within the seller's
-//!   limit) → invoice → receipt applied to the order: seven durable commits through the library
+//!   quote → send → order from the sent quote (the customer's acceptance, recorded with the
+//!   conversion) → submit (approved within the seller's limit) → invoice → receipt applied to
+//!   the order: six durable commits through the library
 //!   with every check. Timed once per engine, not a criterion loop; flows per second printed.
 //!   Beside it, the raw engine's durable commits per second (`CRM_BENCH_RAW_COMMITS`, default
 //!   1,000 single-row commits): sled `insert` + `flush`; SQLite one `INSERT` in `BEGIN IMMEDIATE …
@@ -269,7 +270,7 @@ async fn shop(store: Arc<dyn Store>) -> Shop {
     }
 }
 
-/// One complete flow: seven commits.
+/// One complete flow: six commits.
 async fn flow(s: &Shop, i: usize) {
     let crm = &s.crm;
     let lines = s
@@ -300,12 +301,8 @@ async fn flow(s: &Shop, i: usize) {
         .quote_event(s.seller, id, 1, QuoteEvent::Send)
         .await
         .expect("send");
-    let acc = crm
-        .quote_event(s.seller, id, sent.version, QuoteEvent::Accept)
-        .await
-        .expect("accept");
     let o = crm
-        .order_from_quote(s.seller, id, acc.version)
+        .order_from_quote(s.seller, id, sent.version)
         .await
         .expect("order");
     let oid = o.order.value.id;
@@ -555,7 +552,7 @@ fn run(c: &mut Criterion, rt: &Runtime, engine: Engine) {
     let raw = rt.block_on(raw_commits(engine, raw_n));
     match raw {
         Some(r) => println!(
-            "{}: {flow_rate:.1} flows/s (7 durable commits each) | raw {r:.0} durable commits/s | flows ÷ (raw/5) = {:.2} (target ≥ 1)",
+            "{}: {flow_rate:.1} flows/s (6 durable commits each) | raw {r:.0} durable commits/s | flows ÷ (raw/5) = {:.2} (target ≥ 1)",
             engine.name(),
             flow_rate / (r / 5.0)
         ),

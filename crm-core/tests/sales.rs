@@ -419,6 +419,61 @@ fn an_order_from_an_accepted_quote_equals_it_to_the_cent_and_converts_it() {
 }
 
 #[test]
+fn an_order_on_a_sent_quote_accepts_and_converts_it_only_while_it_is_valid() {
+    let s = shop();
+    block_on(async {
+        let crm = &s.co.crm;
+        let new_quote = || async {
+            crm.create_quote(s.co.owner, s.quote_input(vec![line(s.bolt, "2")]))
+                .await
+                .unwrap()
+        };
+        // A draft has not been offered: no order from it.
+        let draft = new_quote().await;
+        let r = crm
+            .order_from_quote(s.co.owner, draft.quote.value.id, draft.quote.version)
+            .await;
+        assert!(
+            matches!(&r, Err(Error::Invalid { field, .. }) if field == "state"),
+            "{r:?}"
+        );
+        // Sent and valid: the order is the acceptance, one commit converts it.
+        let sent = crm
+            .quote_event(s.co.owner, draft.quote.value.id, 1, QuoteEvent::Send)
+            .await
+            .unwrap();
+        let o = crm
+            .order_from_quote(s.co.owner, draft.quote.value.id, sent.version)
+            .await
+            .unwrap();
+        assert_eq!(o.order.value.gross, sent.value.gross);
+        let q = crm
+            .quote(s.co.owner, draft.quote.value.id)
+            .await
+            .unwrap()
+            .quote;
+        assert_eq!(q.value.state, QuoteState::Converted);
+        assert_eq!(q.version, sent.version + 1);
+        // Sent but past its validity: refused, nothing written.
+        let late = new_quote().await;
+        let late_sent = crm
+            .quote_event(s.co.owner, late.quote.value.id, 1, QuoteEvent::Send)
+            .await
+            .unwrap();
+        s.co.clock
+            .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 4, 2, 9, 0, 0).unwrap());
+        let r = crm
+            .order_from_quote(s.co.owner, late.quote.value.id, late_sent.version)
+            .await;
+        assert!(
+            matches!(&r, Err(Error::Invalid { field, .. }) if field == "state"),
+            "{r:?}"
+        );
+        assert_eq!(count(&s.co, &SALES_ORDER).await, 1);
+    });
+}
+
+#[test]
 fn a_discount_within_the_authors_limit_is_approved_on_submission() {
     let s = shop();
     block_on(async {

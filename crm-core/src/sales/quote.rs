@@ -41,7 +41,8 @@ pub enum QuoteEvent {
     Expire,
     /// Reopened for changes: a sent, rejected or expired quote goes back to draft.
     Revise,
-    /// Turned into a sales order.
+    /// Turned into a sales order: from an accepted quote, or from a sent one while it is
+    /// valid (the order is the customer's acceptance).
     Convert,
 }
 
@@ -121,7 +122,16 @@ impl QuoteState {
                 ))
             }
             (S::Sent | S::Rejected | S::Expired, E::Revise) => S::Draft,
+            // An order placed on a sent quote is the customer's acceptance: both at once,
+            // while the quote is valid.
             (S::Accepted, E::Convert) => S::Converted,
+            (S::Sent, E::Convert) if today <= valid_until => S::Converted,
+            (S::Sent, E::Convert) => {
+                return Err(Error::invalid(
+                    "state",
+                    format!("the quote was valid until {valid_until}; revise it before ordering"),
+                ))
+            }
             (from, event) => {
                 return Err(Error::invalid(
                     "state",

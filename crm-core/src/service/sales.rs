@@ -831,13 +831,15 @@ impl Crm {
         })
     }
 
-    /// Turns an accepted quote (read at `quote_version`) into a draft sales order in one
-    /// commit: the quote's lines carried over exactly (same entered prices, discounts, tax rates
-    /// and rounding, so the order's totals equal the quote's to the cent) and the quote marked
+    /// Turns an accepted quote (read at `quote_version`), or a sent one while it is valid (the
+    /// order being the customer's acceptance), into a draft sales order in one commit: the
+    /// quote's lines carried over exactly (same entered prices, discounts, tax rates and
+    /// rounding, so the order's totals equal the quote's to the cent) and the quote marked
     /// converted.
     ///
     /// # Errors
-    /// [`Error::Invalid`] (field `state`) unless the quote is accepted; [`Error::Conflict`];
+    /// [`Error::Invalid`] (field `state`) unless the quote is accepted, or sent and still
+    /// valid; [`Error::Conflict`];
     /// [`Error::PermissionDenied`] without `sales_order.create` or for a quote the actor may
     /// not change.
     pub async fn order_from_quote(
