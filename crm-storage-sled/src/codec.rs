@@ -26,6 +26,7 @@ const T_DATE: u8 = 6;
 const T_TIMESTAMP: u8 = 7;
 const T_ID: u8 = 8;
 const T_JSON: u8 = 9;
+const T_BYTES: u8 = 10;
 
 fn corrupt(what: impl std::fmt::Display) -> Error {
     Error::backend_msg(format!("sled store: corrupt data: {what}"))
@@ -89,8 +90,12 @@ impl<'a> Reader<'a> {
     }
 
     fn text(&mut self) -> Result<&'a str, Error> {
+        std::str::from_utf8(self.bytes()?).map_err(|_| corrupt("text is not UTF-8"))
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], Error> {
         let n = self.len()?;
-        std::str::from_utf8(self.take(n)?).map_err(|_| corrupt("text is not UTF-8"))
+        self.take(n)
     }
 }
 
@@ -139,6 +144,11 @@ fn put_value(out: &mut Vec<u8>, v: &Value) {
             put_varint(out, s.len() as u64);
             out.extend_from_slice(s.as_bytes());
         }
+        Value::Bytes(b) => {
+            out.push(T_BYTES);
+            put_varint(out, b.len() as u64);
+            out.extend_from_slice(b);
+        }
     }
 }
 
@@ -170,6 +180,7 @@ fn get_value(r: &mut Reader<'_>) -> Result<Value, Error> {
         T_JSON => {
             Value::Json(serde_json::from_str(r.text()?).map_err(|e| corrupt(format!("JSON: {e}")))?)
         }
+        T_BYTES => Value::Bytes(r.bytes()?.to_vec()),
         t => return Err(corrupt(format!("unknown value tag {t}"))),
     })
 }
@@ -234,12 +245,13 @@ const K_DATE: u8 = 0x05;
 const K_TIMESTAMP: u8 = 0x06;
 const K_ID: u8 = 0x07;
 const K_JSON: u8 = 0x08;
+const K_BYTES: u8 = 0x09;
 
 fn flip_i64(v: i64) -> [u8; 8] {
     ((v as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-/// Text escaped so that it sorts byte-wise and no encoding is a prefix of another:
+/// Text (or raw bytes) escaped so that it sorts byte-wise and no encoding is a prefix of another:
 /// `0x00` becomes `0x00 0xff`, and the text ends with `0x00 0x01`.
 fn put_key_text(out: &mut Vec<u8>, s: &[u8]) {
     for &b in s {
@@ -313,6 +325,10 @@ pub(crate) fn put_key_value(out: &mut Vec<u8>, v: &Value) {
         Value::Json(j) => {
             out.push(K_JSON);
             put_key_text(out, j.to_string().as_bytes());
+        }
+        Value::Bytes(b) => {
+            out.push(K_BYTES);
+            put_key_text(out, b);
         }
     }
 }
@@ -391,6 +407,13 @@ mod tests {
             Value::Id(Uuid::max()),
             Value::Json(serde_json::json!(["a", "b"])),
             Value::Json(serde_json::json!({"k": 1})),
+            Value::Bytes(Vec::new()),
+            Value::Bytes(vec![0]),
+            Value::Bytes(vec![0, 0]),
+            Value::Bytes(vec![0, 0xff]),
+            Value::Bytes(vec![1]),
+            Value::Bytes(vec![0xff, 0]),
+            Value::Bytes(vec![0xff, 0xff]),
         ]
     }
 
@@ -455,6 +478,28 @@ mod tests {
         let r = decode_record(&CUSTOMER, id, &encode_record(1, &v2)).unwrap();
         assert!(matches!(&r.values[0], Value::Decimal(x) if x.to_string() == "1.500"));
         assert!(decode_record(&CUSTOMER, id, &bytes[..bytes.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn bytes_round_trip_exactly() {
+        use crm_core::store::{Column, ColumnType};
+        static FILES: Kind = Kind {
+            name: "files",
+            columns: &[
+                Column::new("name", ColumnType::Text),
+                Column::new("bytes", ColumnType::Bytes),
+            ],
+            indexes: &[],
+        };
+        let big: Vec<u8> = (0..1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
+        for bytes in [Vec::new(), vec![0, 0xff, 0], big] {
+            let values = vec![Value::Text("a.png".into()), Value::Bytes(bytes)];
+            let id = Uuid::now_v7();
+            let encoded = encode_record(1, &values);
+            let r = decode_record(&FILES, id, &encoded).unwrap();
+            assert_eq!(r.values, values);
+            assert!(decode_record(&FILES, id, &encoded[..encoded.len() - 1]).is_err());
+        }
     }
 
     #[test]

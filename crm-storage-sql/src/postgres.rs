@@ -161,6 +161,7 @@ fn arguments(args: Vec<Arg>) -> Result<PgArguments> {
                 ColumnType::Timestamp => out.add(None::<DateTime<Utc>>),
                 ColumnType::Id => out.add(None::<Uuid>),
                 ColumnType::Json => out.add(None::<serde_json::Value>),
+                ColumnType::Bytes => out.add(None::<Vec<u8>>),
             },
             Arg::Bool(b) => out.add(b),
             Arg::Int(i) => out.add(i),
@@ -170,6 +171,7 @@ fn arguments(args: Vec<Arg>) -> Result<PgArguments> {
             Arg::Timestamp(t) => out.add(t),
             Arg::Uuid(u) => out.add(u),
             Arg::Json(j) => out.add(j),
+            Arg::Bytes(b) => out.add(b),
             Arg::TextArray(v) => out.add(v),
             Arg::Array(ty, vs) => match ty {
                 ColumnType::Bool => out.add(typed(&vs, |v| match v {
@@ -204,6 +206,10 @@ fn arguments(args: Vec<Arg>) -> Result<PgArguments> {
                     Value::Json(x) => Some(x.clone()),
                     _ => None,
                 })),
+                ColumnType::Bytes => out.add(typed(&vs, |v| match v {
+                    Value::Bytes(x) => Some(x.clone()),
+                    _ => None,
+                })),
             },
         }
         .map_err(Error::Backend)?;
@@ -231,6 +237,7 @@ fn decode_value(kind: &Kind, col: &str, ty: ColumnType, row: &PgRow, i: usize) -
         ColumnType::Timestamp => get(kind, col, row, i)?.map(Value::Timestamp),
         ColumnType::Id => get(kind, col, row, i)?.map(Value::Id),
         ColumnType::Json => get(kind, col, row, i)?.map(Value::Json),
+        ColumnType::Bytes => get(kind, col, row, i)?.map(Value::Bytes),
     }
     .unwrap_or(Value::Null))
 }

@@ -29,8 +29,8 @@ pub(crate) enum Dialect {
     Postgres,
 }
 
-/// One bound parameter. SQLite statements only ever carry `Null`, `Int` and `Text`; the other
-/// variants are PostgreSQL's native types.
+/// One bound parameter. SQLite statements only ever carry `Null`, `Int`, `Text` and `Bytes`;
+/// the other variants are PostgreSQL's native types.
 #[derive(Debug, Clone)]
 pub(crate) enum Arg {
     /// A null of the given column type (PostgreSQL needs the type).
@@ -51,6 +51,8 @@ pub(crate) enum Arg {
     Uuid(Uuid),
     /// JSON.
     Json(serde_json::Value),
+    /// Raw bytes (`BLOB` on SQLite, `bytea` on PostgreSQL).
+    Bytes(Vec<u8>),
     /// PostgreSQL: an array of values of one column type, for `= ANY($n)`.
     Array(ColumnType, Vec<Value>),
     /// PostgreSQL: a `text[]`, for the `?|` operator.
@@ -229,6 +231,7 @@ fn rank(ty: ColumnType) -> u8 {
         ColumnType::Timestamp => 6,
         ColumnType::Id => 7,
         ColumnType::Json => 8,
+        ColumnType::Bytes => 9,
     }
 }
 
@@ -256,6 +259,7 @@ pub(crate) fn encode(d: Dialect, col: &str, ty: ColumnType, v: &Value) -> Result
             return Err(Error::invalid(col, "text must not contain a NUL character"));
         }
         (_, Value::Text(s)) => Arg::Text(s.clone()),
+        (_, Value::Bytes(b)) => Arg::Bytes(b.clone()),
         (Dialect::Sqlite, Value::Bool(b)) => Arg::Int(i64::from(*b)),
         (Dialect::Sqlite, Value::Decimal(x)) => {
             Arg::Int(decimal_to_micros(*x).map_err(|reason| Error::invalid(col, reason))?)
@@ -385,10 +389,12 @@ fn json_list(args: Vec<Arg>) -> String {
 }
 
 /// Appends `column IN (values)`; the values are already encoded and non-empty. Up to
-/// [`IN_LIST_BIND_MAX`] values (and PostgreSQL `jsonb`, which has no array to bind) get a
-/// parameter each; longer lists one parameter for all.
+/// [`IN_LIST_BIND_MAX`] values (and PostgreSQL `jsonb`, which has no array to bind, and bytes,
+/// which a JSON list for SQLite cannot carry) get a parameter each; longer lists one parameter
+/// for all.
 fn push_in(sql: &mut Sql, column: &str, ty: ColumnType, args: Vec<Arg>, values: Vec<Value>) {
     let one_each = args.len() <= IN_LIST_BIND_MAX
+        || ty == ColumnType::Bytes
         || (sql.dialect == Dialect::Postgres && ty == ColumnType::Json);
     if one_each {
         sql.col(column).push(" IN (");

@@ -266,6 +266,7 @@ fn arguments(args: Vec<Arg>) -> Result<SqliteArguments<'static>> {
             Arg::Null(_) => out.add(None::<i64>),
             Arg::Int(i) => out.add(i),
             Arg::Text(s) => out.add(s),
+            Arg::Bytes(b) => out.add(b),
             other => {
                 return Err(Error::backend_msg(format!(
                     "not a SQLite argument: {other:?}"
@@ -362,6 +363,10 @@ fn decode_value(
             )),
             None => None,
         },
+        ColumnType::Bytes => row
+            .try_get::<Option<Vec<u8>>, _>(i)
+            .map_err(|e| sql::corrupt(kind, col, e))?
+            .map(Value::Bytes),
     }
     .unwrap_or(Value::Null))
 }

@@ -69,6 +69,7 @@ fn sqlite_type(ty: ColumnType) -> &'static str {
         | ColumnType::Date
         | ColumnType::Timestamp
         | ColumnType::Json => "TEXT",
+        ColumnType::Bytes => "BLOB",
     }
 }
 
@@ -82,6 +83,7 @@ fn postgres_type(ty: ColumnType) -> &'static str {
         ColumnType::Timestamp => "timestamp with time zone",
         ColumnType::Id => "uuid",
         ColumnType::Json => "jsonb",
+        ColumnType::Bytes => "bytea",
     }
 }
 

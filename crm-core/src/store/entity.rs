@@ -116,6 +116,7 @@ impl<'r> Fields<'r> {
         "a timestamp"
     );
     getter!(id, opt_id, Id, Uuid, "an id");
+    getter!(bytes, opt_bytes, Bytes, Vec<u8>, "bytes");
 
     /// A JSON column decoded into `T` (`Null` decodes as JSON `null`).
     ///

@@ -28,6 +28,9 @@ pub enum ColumnType {
     Id,
     /// Structured data (JSON). Not orderable, not indexable.
     Json,
+    /// Raw bytes (a file's content), compared and ordered byte-wise. Stored as `BLOB` on
+    /// SQLite and `bytea` on PostgreSQL, exactly, including the empty value.
+    Bytes,
 }
 
 /// One cell of a record.
@@ -55,6 +58,8 @@ pub enum Value {
     Id(Uuid),
     /// JSON.
     Json(serde_json::Value),
+    /// Raw bytes.
+    Bytes(Vec<u8>),
 }
 
 impl Value {
@@ -70,6 +75,7 @@ impl Value {
             Value::Timestamp(_) => ColumnType::Timestamp,
             Value::Id(_) => ColumnType::Id,
             Value::Json(_) => ColumnType::Json,
+            Value::Bytes(_) => ColumnType::Bytes,
         })
     }
 
@@ -89,6 +95,7 @@ impl Value {
             Value::Timestamp(_) => 6,
             Value::Id(_) => 7,
             Value::Json(_) => 8,
+            Value::Bytes(_) => 9,
         }
     }
 }
@@ -119,6 +126,7 @@ impl Ord for Value {
             (Timestamp(a), Timestamp(b)) => a.cmp(b),
             (Id(a), Id(b)) => a.cmp(b),
             (Json(a), Json(b)) => a.to_string().cmp(&b.to_string()),
+            (Bytes(a), Bytes(b)) => a.cmp(b),
             (a, b) => a.rank().cmp(&b.rank()),
         }
     }
@@ -138,6 +146,7 @@ impl Hash for Value {
             Value::Timestamp(v) => v.hash(state),
             Value::Id(v) => v.hash(state),
             Value::Json(v) => v.to_string().hash(state),
+            Value::Bytes(v) => v.hash(state),
         }
     }
 }
@@ -159,6 +168,7 @@ from_impl!(NaiveDate, Date);
 from_impl!(DateTime<Utc>, Timestamp);
 from_impl!(Uuid, Id);
 from_impl!(serde_json::Value, Json);
+from_impl!(Vec<u8>, Bytes);
 
 impl From<&str> for Value {
     fn from(x: &str) -> Self {
