@@ -19,6 +19,8 @@ pub static KINDS: &[&Kind] = &[
     &crate::customer::CONTACT_LOG,
     &crate::audit::AUDIT_ENTRY,
     &crate::product::PRODUCT,
+    &crate::blob::BLOB,
+    &crate::product::PRODUCT_IMAGE,
     &crate::sales::QUOTE,
     &crate::sales::QUOTE_LINE,
     &crate::sales::SALES_ORDER,

@@ -55,6 +55,25 @@ pub enum Error {
         /// The id (and a label) of the record it duplicates, when known.
         existing: Option<String>,
     },
+    /// A file is not of a media type the operation accepts. `found` is what its bytes are (a
+    /// media type such as `application/pdf`), or `None` when no known format was recognised.
+    #[error("unsupported media type: found {}; accepted: {}", .found.as_deref().unwrap_or("no known format"), .accepted.join(", "))]
+    UnsupportedMediaType {
+        /// What the bytes were recognised as, if anything.
+        found: Option<String>,
+        /// The media types that are accepted.
+        accepted: &'static [&'static str],
+    },
+    /// A file is larger than the configured limit.
+    #[error("{what} is {size} bytes, more than the limit of {limit} bytes")]
+    TooLarge {
+        /// What was too large (`image`).
+        what: &'static str,
+        /// Its size in bytes.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// Two amounts in different currencies were combined.
     #[error("currency mismatch: {left} and {right}")]
     CurrencyMismatch {

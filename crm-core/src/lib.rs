@@ -17,6 +17,7 @@
 //! | [`text`] | capital numerals (大写金额), credit codes, name keys for 排重, phone and e-mail checks |
 //! | [`table`] | streaming CSV (UTF-8, GBK/GB18030) and XLSX readers, header mapping, safe CSV export |
 //! | [`audit`] | the audit log entry and field diffs |
+//! | [`blob`] | content-addressed files (product pictures): SHA-256 names, media types from the bytes |
 //! | [`settings`] | user-defined option lists, number sequences |
 //! | [`store`] | the storage port, the in-memory store, query evaluation, the conformance suite |
 //! | [`catalog`] | every record kind, for adapters |
@@ -41,6 +42,7 @@
 //! ```
 
 pub mod audit;
+pub mod blob;
 pub mod catalog;
 pub mod customer;
 pub mod error;

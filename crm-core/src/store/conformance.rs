@@ -28,6 +28,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::{Commit, Entity, Filter, Order, Query, Record, Store, Value};
+use crate::blob::{Blob, BLOB};
 use crate::customer::{Contact, Customer, CONTACT, CUSTOMER};
 use crate::error::{Error, Result};
 use crate::org::{Department, Employee};
@@ -855,6 +856,108 @@ pub async fn aggregates_group_and_sum_exactly(store: &dyn Store) -> Result<()> {
     Ok(())
 }
 
+/// Bytes are stored exactly: the empty value, NUL and 0xff bytes, and 1 MiB, read back by id,
+/// by several ids, through a unique index and by equality on the bytes themselves; an update
+/// replaces them whole.
+pub async fn bytes_round_trip_exactly(store: &dyn Store) -> Result<()> {
+    let case = "bytes_round_trip_exactly";
+    let tag = Uuid::now_v7();
+    let small: Vec<u8> = [&[0u8, 0xff, 0, 0, 1][..], tag.as_bytes(), &[0xff, 0]].concat();
+    // 1 MiB of every byte value, NULs included, shifted by the tag so that runs differ.
+    let shift = tag.as_bytes()[15];
+    let large: Vec<u8> = (0..1024 * 1024)
+        .map(|i: u32| (i % 251) as u8 ^ shift)
+        .collect();
+    let blob = |bytes: Vec<u8>| Blob {
+        id: Uuid::now_v7(),
+        // Unique per run (a real blob is named by its hash; the store does not care).
+        sha256: format!("conformance-{}", Uuid::now_v7()),
+        media_type: "application/octet-stream".into(),
+        size: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        bytes,
+        created_at: at(1),
+    };
+    let blobs = vec![blob(Vec::new()), blob(small.clone()), blob(large.clone())];
+    insert(store, blobs.iter().map(Entity::to_record).collect()).await?;
+    let same = |r: Option<&Record>, b: &Blob| -> bool {
+        r.and_then(|r| Blob::from_record(r).ok())
+            .is_some_and(|got| got == *b)
+    };
+    for b in &blobs {
+        let r = store.get(&BLOB, b.id).await?;
+        ensure!(case, same(r.as_ref(), b), "{} bytes by id", b.bytes.len());
+        let q = Query::filter(&BLOB, Filter::Eq("sha256", Value::Text(b.sha256.clone())));
+        let page = store.query(&q).await?;
+        ensure!(
+            case,
+            page.records.len() == 1 && same(page.records.first(), b),
+            "{} bytes by hash",
+            b.bytes.len()
+        );
+    }
+    let ids: Vec<Uuid> = blobs.iter().rev().map(|b| b.id).collect();
+    let many = store.get_many(&BLOB, &ids).await?;
+    ensure!(
+        case,
+        many.len() == 3 && blobs.iter().rev().zip(&many).all(|(b, r)| same(Some(r), b)),
+        "get_many"
+    );
+    let ours = Filter::In(
+        "sha256",
+        blobs
+            .iter()
+            .map(|b| Value::Text(b.sha256.clone()))
+            .collect(),
+    );
+    for (b, want) in [(&small, 1usize), (&Vec::new(), 1), (&vec![0u8], 0)] {
+        let q = Query::filter(
+            &BLOB,
+            Filter::And(vec![
+                ours.clone(),
+                Filter::Eq("bytes", Value::Bytes(b.clone())),
+            ]),
+        );
+        let n = store.query(&q).await?.records.len();
+        ensure!(case, n == want, "equal to {} bytes: {n} records", b.len());
+    }
+    let ordered = store
+        .query(&Query::filter(&BLOB, ours).order_by(vec![Order::asc("bytes")]))
+        .await?;
+    let sizes: Vec<usize> = ordered
+        .records
+        .iter()
+        .filter_map(|r| Blob::from_record(r).ok())
+        .map(|b| b.bytes.len())
+        .collect();
+    // The port's order: byte-wise, the empty value first.
+    let mut want: Vec<&Vec<u8>> = vec![&blobs[0].bytes, &small, &large];
+    want.sort();
+    let want: Vec<usize> = want.iter().map(|b| b.len()).collect();
+    ensure!(
+        case,
+        sizes == want,
+        "ordered by bytes: {sizes:?}, want {want:?}"
+    );
+
+    let mut changed = blobs[0].clone();
+    changed.bytes = large;
+    changed.size = 1024 * 1024;
+    let mut c = Commit::new();
+    c.update(changed.to_record(), 1);
+    store.commit(c).await?;
+    let r = store.get(&BLOB, changed.id).await?;
+    ensure!(case, same(r.as_ref(), &changed), "updated to 1 MiB");
+    let mut back = changed.clone();
+    back.bytes = Vec::new();
+    back.size = 0;
+    let mut c = Commit::new();
+    c.update(back.to_record(), 2);
+    store.commit(c).await?;
+    let r = store.get(&BLOB, back.id).await?;
+    ensure!(case, same(r.as_ref(), &back), "updated back to empty");
+    Ok(())
+}
+
 /// Runs every case; returns the names of the cases that passed (all of them, or an error
 /// naming the first that failed).
 ///
@@ -869,6 +972,7 @@ pub async fn run_all(store: Arc<dyn Store>, spawn: Spawner) -> Result<Vec<&'stat
     lookups_and_scans(s).await?;
     references_hold(s).await?;
     aggregates_group_and_sum_exactly(s).await?;
+    bytes_round_trip_exactly(s).await?;
     unique_rule_holds_between_concurrent_writers(store.clone(), spawn.clone()).await?;
     concurrent_increments(store.clone(), spawn).await?;
     Ok(vec![
@@ -879,6 +983,7 @@ pub async fn run_all(store: Arc<dyn Store>, spawn: Spawner) -> Result<Vec<&'stat
         "lookups_and_scans",
         "references_hold",
         "aggregates_group_and_sum_exactly",
+        "bytes_round_trip_exactly",
         "unique_rule_holds_between_concurrent_writers",
         "concurrent_increments",
     ])
