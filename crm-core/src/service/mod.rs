@@ -11,6 +11,7 @@ mod exchange;
 mod invoices;
 mod org;
 mod print;
+mod product_images;
 mod product_import;
 mod products;
 mod receipts;
@@ -27,6 +28,7 @@ use crate::money::TaxSettings;
 use crate::org::{
     Actor, ActorContext, Department, Employee, Org, Role, ORG_REVISION, ORG_REVISION_ID,
 };
+use crate::product::ImagePolicy;
 use crate::sources::{Clock, IdGen, SystemClock, UuidV7};
 use crate::store::{Commit, Entity, Query, Record, Store};
 
@@ -38,6 +40,7 @@ pub use exchange::{
 };
 pub use invoices::{InvoiceDoc, InvoiceInput, LineInvoicing, OrderInvoicing, RedInvoiceInput};
 pub use org::NewEmployee;
+pub use product_images::ImageBytes;
 pub use product_import::ProductImportOptions;
 pub use receipts::{ReceiptDoc, ReceiptInput};
 pub use reports::{DepartmentRow, PerformanceRow, ProductSalesRow, SalesPerformance};
@@ -63,6 +66,7 @@ pub struct Crm {
     ids: Arc<dyn IdGen>,
     tax: TaxSettings,
     policy: SalesPolicy,
+    images: ImagePolicy,
     /// The organisation snapshot and the revision it was loaded at. A std lock: it is held only
     /// to clone an `Arc`, never across an await point.
     org: RwLock<Option<(u64, Arc<Org>)>>,
@@ -91,6 +95,7 @@ impl Crm {
             ids: Arc::new(UuidV7),
             tax: TaxSettings::default(),
             policy: SalesPolicy::default(),
+            images: ImagePolicy::default(),
             org: RwLock::new(None),
         }
     }
@@ -118,6 +123,13 @@ impl Crm {
     /// Replaces the company's sales rules (see [`SalesPolicy`]).
     pub fn with_sales_policy(mut self, policy: SalesPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// Replaces the rules for product pictures (a 5 MiB limit by default; see
+    /// [`ImagePolicy`]).
+    pub fn with_image_policy(mut self, images: ImagePolicy) -> Self {
+        self.images = images;
         self
     }
 

@@ -7,10 +7,10 @@ use crate::audit;
 use crate::catalog;
 use crate::error::{Error, Result};
 use crate::org::{Actor, Op, Permission, Resource};
-use crate::product::{Product, ProductInput, ProductSearch, PRODUCT};
+use crate::product::{Product, ProductInput, ProductSearch, PRODUCT, PRODUCT_IMAGE};
 use crate::store::{Commit, Entity, Filter, OnDelete, Query, Value, Versioned};
 
-fn need(s: &Session, op: Op, action: &str) -> Result<()> {
+pub(super) fn need(s: &Session, op: Op, action: &str) -> Result<()> {
     if s.ctx.has(Resource::Product, op) {
         Ok(())
     } else {
@@ -185,7 +185,8 @@ impl Crm {
         self.logged(actor, action, "product", Some(id), res).await
     }
 
-    /// Deletes a product, or deactivates it when documents refer to it.
+    /// Deletes a product with its pictures (and their bytes, unless another product's picture
+    /// shows them), or deactivates it when documents refer to it.
     ///
     /// # Errors
     /// [`Error::PermissionDenied`] without `product.delete`; [`Error::Conflict`] when it changed
@@ -227,6 +228,12 @@ impl Crm {
                 c.update(p.to_record(), version);
                 DeleteOutcome::Archived
             } else {
+                // The pictures go with the product, and their bytes unless shared.
+                let images = self.images_of(id).await?;
+                for i in &images {
+                    c.delete(&PRODUCT_IMAGE, i.value.id, i.version);
+                }
+                self.free_blobs(&mut c, &images).await?;
                 c.delete(&PRODUCT, id, version);
                 DeleteOutcome::Deleted
             };
