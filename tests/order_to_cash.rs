@@ -61,6 +61,9 @@ struct Summary {
     performance: Vec<(String, String, u64, Decimal, Decimal)>,
     /// (product code, quantity, gross) as the seller sees them.
     product_sales: Vec<(String, Decimal, Decimal)>,
+    /// The pump's pictures as listed: (file name, media type, primary); whether the picture
+    /// the pump shares with the valve reads back as uploaded, from one shared blob.
+    pictures: (Vec<(String, String, bool)>, bool),
 }
 
 async fn run(store: Arc<dyn Store>) -> Summary {
@@ -177,6 +180,39 @@ async fn run(store: Arc<dyn Store>) -> Summary {
         .unwrap()
         .value
         .id;
+    // Pictures: the pump and the valve share one (stored once); the pump's photo is primary.
+    let drawing = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR shared drawing".to_vec();
+    let photo = b"\xff\xd8\xff\xe0\0\x10JFIF\0 pump photo".to_vec();
+    let pump_drawing = crm
+        .add_product_image(admin, pump, "drawing.jpg", drawing.clone())
+        .await
+        .unwrap();
+    let valve_drawing = crm
+        .add_product_image(admin, valve, "drawing.png", drawing.clone())
+        .await
+        .unwrap();
+    let pump_photo = crm
+        .add_product_image(admin, pump, "pump.jpg", photo)
+        .await
+        .unwrap();
+    crm.set_primary_product_image(admin, pump_photo.id)
+        .await
+        .unwrap();
+    let pictures = (
+        crm.product_images(seller, pump)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.file_name, i.media_type, i.is_primary))
+            .collect(),
+        pump_drawing.blob_id == valve_drawing.blob_id
+            && crm
+                .product_image_bytes(seller, valve_drawing.id)
+                .await
+                .unwrap()
+                .bytes
+                == drawing,
+    );
     let customer = |name: &str| CustomerInput::builder().name(name.into()).build();
     let acme = crm
         .create_customer(seller, customer("杭州恒通水务有限公司"), vec![])
@@ -539,6 +575,7 @@ async fn run(store: Arc<dyn Store>) -> Summary {
         statement_balance: statement.last().unwrap().balance,
         performance,
         product_sales,
+        pictures,
     }
 }
 
@@ -625,6 +662,17 @@ async fn order_to_cash_on_the_memory_store() {
             ("QT-2026-000002".to_owned(), QuoteState::Draft),
             ("QT-2026-000001".to_owned(), QuoteState::Converted)
         ]
+    );
+    let listed = |name: &str, ty: &str, primary| (name.to_owned(), ty.to_owned(), primary);
+    assert_eq!(
+        s.pictures,
+        (
+            vec![
+                listed("pump.jpg", "image/jpeg", true),
+                listed("drawing.jpg", "image/png", false)
+            ],
+            true
+        )
     );
 }
 
