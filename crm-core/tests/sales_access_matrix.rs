@@ -93,6 +93,7 @@ matrix_ops! {
     SetOpeningBalance, Receivables, ReceivablesOfOne, CustomerStatement,
     SalesPerformance, ProductSales,
     CreateProduct, ReadProduct, UpdateProduct, DeleteProduct, SearchProducts, ImportProducts,
+    AddProductImage, ProductImages, ProductImageBytes, SetPrimaryProductImage, RemoveProductImage,
 }
 
 use MatrixOp as M;
@@ -143,12 +144,17 @@ fn core_fn(op: MatrixOp) -> &'static str {
         M::DeleteProduct => "delete_product",
         M::SearchProducts => "search_products",
         M::ImportProducts => "import_products",
+        M::AddProductImage => "add_product_image",
+        M::ProductImages => "product_images",
+        M::ProductImageBytes => "product_image_bytes",
+        M::SetPrimaryProductImage => "set_primary_product_image",
+        M::RemoveProductImage => "remove_product_image",
     }
 }
 
 /// The service files whose public operations the matrix must cover, read at compile time so
 /// that a new operation without a row fails `every_order_to_cash_operation_has_a_row`.
-const SOURCES: [(&str, &str); 8] = [
+const SOURCES: [(&str, &str); 9] = [
     ("sales.rs", include_str!("../src/service/sales.rs")),
     ("invoices.rs", include_str!("../src/service/invoices.rs")),
     ("courier.rs", include_str!("../src/service/courier.rs")),
@@ -159,6 +165,10 @@ const SOURCES: [(&str, &str); 8] = [
     (
         "product_import.rs",
         include_str!("../src/service/product_import.rs"),
+    ),
+    (
+        "product_images.rs",
+        include_str!("../src/service/product_images.rs"),
     ),
 ];
 
@@ -229,7 +239,12 @@ fn area(op: MatrixOp) -> Area {
         | M::UpdateProduct
         | M::DeleteProduct
         | M::SearchProducts
-        | M::ImportProducts => Area::Products,
+        | M::ImportProducts
+        | M::AddProductImage
+        | M::ProductImages
+        | M::ProductImageBytes
+        | M::SetPrimaryProductImage
+        | M::RemoveProductImage => Area::Products,
     }
 }
 
@@ -293,7 +308,12 @@ fn expected(op: MatrixOp) -> [bool; 8] {
         | M::UpdateProduct
         | M::DeleteProduct
         | M::SearchProducts
-        | M::ImportProducts => ANYONE,
+        | M::ImportProducts
+        | M::AddProductImage
+        | M::ProductImages
+        | M::ProductImageBytes
+        | M::SetPrimaryProductImage
+        | M::RemoveProductImage => ANYONE,
     }
 }
 
@@ -336,6 +356,10 @@ fn needs(op: MatrixOp) -> Vec<Permission> {
         M::UpdateProduct => vec![p(R::Product, Op::Edit)],
         M::DeleteProduct => vec![p(R::Product, Op::Delete)],
         M::ImportProducts => vec![p(R::Product, Op::Import), p(R::Product, Op::Create)],
+        M::ProductImages | M::ProductImageBytes => vec![p(R::Product, Op::View)],
+        M::AddProductImage | M::SetPrimaryProductImage | M::RemoveProductImage => {
+            vec![p(R::Product, Op::Edit)]
+        }
     }
 }
 
@@ -365,6 +389,8 @@ fn order_to_cash_permissions() -> Vec<Permission> {
 /// built (it was 5 % while the order was submitted, so that it waits).
 const WAITING_DISCOUNT: &str = "0.10";
 const INVOICE_CODE: &str = "3100231130";
+/// The drill's primary picture (a PNG signature is all the media type check reads).
+const DRILL_PHOTO: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR drill photo";
 
 /// A company with a document of every kind for the fixture's customer and for 周外's.
 struct World {
@@ -381,6 +407,9 @@ struct World {
     drill: Uuid,
     /// A product no document refers to.
     spare: Uuid,
+    /// The drill's pictures: the primary photo and a drawing.
+    drill_photo: Uuid,
+    drill_drawing: Uuid,
     account: Uuid,
     /// A draft quote, version 1.
     draft_quote: Uuid,
@@ -547,6 +576,21 @@ fn world() -> World {
                 .await
                 .unwrap(),
         );
+        let drill_photo = crm
+            .add_product_image(admin, drill, "drill.png", DRILL_PHOTO.to_vec())
+            .await
+            .unwrap()
+            .id;
+        let drill_drawing = crm
+            .add_product_image(
+                admin,
+                drill,
+                "drill.gif",
+                b"GIF89a\x01\0\x01\0 drawing".to_vec(),
+            )
+            .await
+            .unwrap()
+            .id;
         crm.set_company_profile(
             admin,
             CompanyProfile::builder()
@@ -699,6 +743,8 @@ fn world() -> World {
             other_customer,
             drill,
             spare,
+            drill_photo,
+            drill_drawing,
             account,
             draft_quote,
             accepted_quote: (aq, v),
@@ -1336,6 +1382,35 @@ fn run(w: &World, op: MatrixOp, who: Actor, sees_all: bool) -> Result<Outcome, S
                     Ok(r) if r.written && r.created == 1 => Outcome::Allowed,
                     Ok(r) => return Err(format!("the import wrote nothing: {r:?}")),
                 }
+            }
+            M::AddProductImage => outcome(
+                op,
+                crm.add_product_image(
+                    who,
+                    w.spare,
+                    "spare.jpg",
+                    b"\xff\xd8\xff\xe0 spare".to_vec(),
+                )
+                .await,
+            ),
+            M::ProductImages => match crm.product_images(who, w.drill).await {
+                Err(Error::PermissionDenied(_)) => Outcome::Refused,
+                Err(e) => panic!("{op:?}: unexpected error {e:?}"),
+                Ok(list) if list.first().map(|i| i.id) == Some(w.drill_photo) => Outcome::Allowed,
+                Ok(list) => return Err(format!("the drill's pictures are {list:?}")),
+            },
+            M::ProductImageBytes => match crm.product_image_bytes(who, w.drill_photo).await {
+                Err(Error::PermissionDenied(_)) => Outcome::Refused,
+                Err(e) => panic!("{op:?}: unexpected error {e:?}"),
+                Ok(b) if b.bytes == DRILL_PHOTO && b.media_type == "image/png" => Outcome::Allowed,
+                Ok(b) => return Err(format!("the drill's photo reads as {b:?}")),
+            },
+            M::SetPrimaryProductImage => outcome(
+                op,
+                crm.set_primary_product_image(who, w.drill_drawing).await,
+            ),
+            M::RemoveProductImage => {
+                outcome(op, crm.remove_product_image(who, w.drill_drawing).await)
             }
         })
     })
