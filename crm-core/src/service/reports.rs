@@ -184,18 +184,6 @@ impl Crm {
                 f.extend(vis.iter().cloned());
                 Filter::And(f)
             };
-            let lines = self
-                .store
-                .aggregate(&Aggregate {
-                    kind: &SALES_ORDER_LINE,
-                    filter: with(vec![
-                        Filter::Eq("booked", Value::Bool(true)),
-                        period("doc_date", from, to),
-                    ]),
-                    group_by: vec![GroupBy::Column("owner_id"), GroupBy::Month("doc_date")],
-                    sums: vec!["net", "gross"],
-                })
-                .await?;
             let sale_states = [
                 OrderState::Approved,
                 OrderState::PartlyShipped,
@@ -205,27 +193,38 @@ impl Crm {
             .iter()
             .map(|st| Value::Text(st.as_str().into()))
             .collect();
-            let orders = self
-                .store
-                .aggregate(&Aggregate {
-                    kind: &SALES_ORDER,
-                    filter: with(vec![
-                        Filter::In("state", sale_states),
-                        period("order_date", from, to),
-                    ]),
-                    group_by: vec![GroupBy::Column("owner_id"), GroupBy::Month("order_date")],
-                    sums: vec![],
-                })
-                .await?;
-            let receipts = self
-                .store
-                .aggregate(&Aggregate {
-                    kind: &RECEIPT,
-                    filter: with(vec![period("receipt_date", from, to)]),
-                    group_by: vec![GroupBy::Column("owner_id"), GroupBy::Month("receipt_date")],
-                    sums: vec!["amount_cny"],
-                })
-                .await?;
+            let lines = Aggregate {
+                kind: &SALES_ORDER_LINE,
+                filter: with(vec![
+                    Filter::Eq("booked", Value::Bool(true)),
+                    period("doc_date", from, to),
+                ]),
+                group_by: vec![GroupBy::Column("owner_id"), GroupBy::Month("doc_date")],
+                sums: vec!["net", "gross"],
+            };
+            let orders = Aggregate {
+                kind: &SALES_ORDER,
+                filter: with(vec![
+                    Filter::In("state", sale_states),
+                    period("order_date", from, to),
+                ]),
+                group_by: vec![GroupBy::Column("owner_id"), GroupBy::Month("order_date")],
+                sums: vec![],
+            };
+            let receipts = Aggregate {
+                kind: &RECEIPT,
+                filter: with(vec![period("receipt_date", from, to)]),
+                group_by: vec![GroupBy::Column("owner_id"), GroupBy::Month("receipt_date")],
+                sums: vec!["amount_cny"],
+            };
+            // Three independent reads, waited on together: an engine with several
+            // connections answers them side by side. (They may see different moments, as
+            // separate reports would; each is exact for its own.)
+            let (lines, orders, receipts) = futures::try_join!(
+                self.store.aggregate(&lines),
+                self.store.aggregate(&orders),
+                self.store.aggregate(&receipts),
+            )?;
             let mut rows: BTreeMap<(Uuid, String), PerformanceRow> = BTreeMap::new();
             let org = &s.org;
             for r in &lines {
