@@ -41,7 +41,7 @@
 //! (comma-separated subset of `memory,sled,sqlite,postgres`), `CRM_BENCH_POSTGRES_URL` (else
 //! `CRM_TEST_POSTGRES_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`; a fresh
 //! database is created per store and dropped at the end). CI: `CRM_BENCH_CUSTOMERS=1000 cargo
-//! bench --bench adapters -- --test`. Stores live under cargo's target `tmp` folder, on disk.
+//! test --bench adapters` (criterion runs each benchmark once). Stores live under cargo's target `tmp` folder, on disk.
 
 // criterion_group! generates an undocumented function.
 #![allow(missing_docs)]

@@ -18,7 +18,7 @@
 //! `CRM_BENCH_ENGINES` selects engines (`memory,sled,sqlite,postgres`); PostgreSQL is used when
 //! `CRM_BENCH_POSTGRES_URL` (else `CRM_TEST_POSTGRES_URL`, else the local server) answers, in a
 //! fresh database dropped at the end. CI: `CRM_BENCH_FLOWS=5 CRM_BENCH_LINES=2000
-//! CRM_BENCH_RAW_COMMITS=20 cargo bench --bench order_to_cash -- --test`. Nothing asserts on
+//! CRM_BENCH_RAW_COMMITS=20 cargo test --bench order_to_cash`. Nothing asserts on
 //! time.
 
 // criterion_group! generates an undocumented function.
