@@ -15,6 +15,7 @@
 //!   call recorded, median printed), beside the raw engine's own `GROUP BY` over the same table
 //!   on SQLite and PostgreSQL. Targets: ≤ 1.5 × raw on SQL, < 3 s on sled.
 //!
+//! `CRM_BENCH_KEEP` keeps the sled and SQLite folders (their paths are printed).
 //! `CRM_BENCH_ENGINES` selects engines (`memory,sled,sqlite,postgres`); PostgreSQL is used when
 //! `CRM_BENCH_POSTGRES_URL` (else `CRM_TEST_POSTGRES_URL`, else the local server) answers, in a
 //! fresh database dropped at the end. CI: `CRM_BENCH_FLOWS=5 CRM_BENCH_LINES=2000
@@ -94,7 +95,13 @@ enum Place {
 fn scratch() -> tempfile::TempDir {
     let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(&base).expect("tmp dir");
-    tempfile::tempdir_in(base).expect("scratch dir")
+    let mut dir = tempfile::tempdir_in(base).expect("scratch dir");
+    if std::env::var_os("CRM_BENCH_KEEP").is_some() {
+        // Kept for looking at afterwards (for instance the SQLite file with `sqlite3`).
+        println!("keeping {}", dir.path().display());
+        dir.disable_cleanup(true);
+    }
+    dir
 }
 
 fn pg_server() -> String {

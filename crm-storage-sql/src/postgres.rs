@@ -615,10 +615,17 @@ impl Store for PostgresStore {
                     .map_err(|_| Error::Overflow("aggregate sum"))?;
                 sums.push(sum.unwrap_or_default());
             }
+            let mut distinct = Vec::with_capacity(agg.distinct.len());
+            for (n, c) in agg.distinct.iter().enumerate() {
+                let at = keys + 1 + agg.sums.len() + n;
+                let d: i64 = get(kind, c, row, at)?.unwrap_or_default();
+                distinct.push(u64::try_from(d).unwrap_or_default());
+            }
             out.push(AggregateRow {
                 keys: key_values,
                 count: u64::try_from(count).unwrap_or_default(),
                 sums,
+                distinct,
             });
         }
         Ok(sql::finish_aggregate(agg, out))

@@ -654,7 +654,8 @@ pub(crate) fn count(d: Dialect, q: &Query) -> Result<Sql> {
 }
 
 /// An aggregate as one `GROUP BY` statement: the group keys (a month as `YYYY-MM` text), then
-/// `count(*)`, then one `sum` per summed column, one row per group in no particular order (the
+/// `count(*)`, then one `sum` per summed column, then one `count(DISTINCT …)` per distinct
+/// column, one row per group in no particular order (the
 /// caller sorts by the port's value order, which neither engine's collation promises).
 ///
 /// Sums are exact on both engines: SQLite adds the integers of millionths (and fails on an
@@ -700,6 +701,9 @@ pub(crate) fn aggregate(d: Dialect, agg: &Aggregate) -> Result<Sql> {
     sql.push("count(*)");
     for s in &agg.sums {
         sql.push(", sum(").col(s).push(")");
+    }
+    for c in &agg.distinct {
+        sql.push(", count(DISTINCT ").col(c).push(")");
     }
     sql.push(" FROM ")
         .ident(agg.kind.name)

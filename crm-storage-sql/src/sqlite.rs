@@ -680,10 +680,18 @@ impl Store for SqliteStore {
                         .unwrap_or_default(),
                 );
             }
+            let mut distinct = Vec::with_capacity(agg.distinct.len());
+            for (n, c) in agg.distinct.iter().enumerate() {
+                let at = keys + 1 + agg.sums.len() + n;
+                distinct.push(
+                    u64::try_from(int(kind, c, row, at)?.unwrap_or_default()).unwrap_or_default(),
+                );
+            }
             out.push(AggregateRow {
                 keys: key_values,
                 count: u64::try_from(count).unwrap_or_default(),
                 sums,
+                distinct,
             });
         }
         Ok(sql::finish_aggregate(agg, out))

@@ -5,7 +5,7 @@
 //! matching records and folds them here; an adapter with a query engine answers it natively
 //! (`GROUP BY`) and the conformance suite holds both to the same answers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::Datelike;
 use rust_decimal::Decimal;
@@ -42,6 +42,9 @@ pub struct Aggregate {
     pub group_by: Vec<GroupBy>,
     /// Decimal columns to sum (nulls are skipped).
     pub sums: Vec<&'static str>,
+    /// Columns whose distinct values are counted per group (nulls are not counted), as SQL's
+    /// `count(DISTINCT …)`: for instance the orders among a month's order lines.
+    pub distinct: Vec<&'static str>,
 }
 
 /// One group of an [`Aggregate`]'s answer.
@@ -53,6 +56,8 @@ pub struct AggregateRow {
     pub count: u64,
     /// The sums, in `sums` order (zero when every value is null).
     pub sums: Vec<Decimal>,
+    /// The counts of distinct values, in `distinct` order.
+    pub distinct: Vec<u64>,
 }
 
 impl Aggregate {
@@ -88,6 +93,11 @@ impl Aggregate {
                 return Err(Error::invalid(*s, "only decimal columns are summed"));
             }
         }
+        for d in &self.distinct {
+            self.kind.column_index(d).ok_or_else(|| {
+                Error::invalid(*d, format!("kind {} has no such column", self.kind.name))
+            })?;
+        }
         Ok(())
     }
 }
@@ -107,6 +117,13 @@ impl Part<'_> {
             Part::Month(y, m) => Value::Text(format!("{y:04}-{m:02}")),
         }
     }
+}
+
+/// One group while folding.
+struct Group<'a> {
+    count: u64,
+    sums: Vec<Decimal>,
+    distinct: Vec<HashSet<&'a Value>>,
 }
 
 fn month_part(v: &Value) -> Part<'_> {
@@ -141,7 +158,12 @@ pub fn fold<'a>(
         .iter()
         .map(|c| index(c))
         .collect::<Result<Vec<_>>>()?;
-    let mut groups: BTreeMap<Vec<Part<'a>>, (u64, Vec<Decimal>)> = BTreeMap::new();
+    let distinct = agg
+        .distinct
+        .iter()
+        .map(|c| index(c))
+        .collect::<Result<Vec<_>>>()?;
+    let mut groups: BTreeMap<Vec<Part<'a>>, Group<'a>> = BTreeMap::new();
     let mut key: Vec<Part<'a>> = Vec::with_capacity(keys.len());
     for r in records {
         key.clear();
@@ -155,25 +177,36 @@ pub fn fold<'a>(
         }
         let entry = match groups.get_mut(key.as_slice()) {
             Some(e) => e,
-            None => groups
-                .entry(key.clone())
-                .or_insert_with(|| (0, vec![Decimal::ZERO; sums.len()])),
+            None => groups.entry(key.clone()).or_insert_with(|| Group {
+                count: 0,
+                sums: vec![Decimal::ZERO; sums.len()],
+                distinct: vec![HashSet::new(); distinct.len()],
+            }),
         };
-        entry.0 += 1;
+        entry.count += 1;
         for (n, &i) in sums.iter().enumerate() {
             if let Some(Value::Decimal(d)) = r.values.get(i) {
-                entry.1[n] = entry.1[n]
+                entry.sums[n] = entry.sums[n]
                     .checked_add(*d)
                     .ok_or(Error::Overflow("aggregate sum"))?;
+            }
+        }
+        for (n, &i) in distinct.iter().enumerate() {
+            match r.values.get(i) {
+                None | Some(Value::Null) => {}
+                Some(v) => {
+                    entry.distinct[n].insert(v);
+                }
             }
         }
     }
     let mut rows: Vec<AggregateRow> = groups
         .into_iter()
-        .map(|(keys, (count, sums))| AggregateRow {
+        .map(|(keys, g)| AggregateRow {
             keys: keys.iter().map(Part::to_value).collect(),
-            count,
-            sums,
+            count: g.count,
+            sums: g.sums,
+            distinct: g.distinct.iter().map(|set| set.len() as u64).collect(),
         })
         .collect();
     // Months as numbers and as text sort alike, but a null month sorts as a value: sort again.

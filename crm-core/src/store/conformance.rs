@@ -732,9 +732,9 @@ pub async fn concurrent_increments(store: Arc<dyn Store>, spawn: Spawner) -> Res
     Ok(())
 }
 
-/// Aggregates count and sum exactly per group, nulls grouped apart and skipped in sums, rows
-/// sorted by key; no group key gives one row; nothing matching gives no rows; a month only of
-/// a date or an instant.
+/// Aggregates count, sum and count distinct values exactly per group, nulls grouped apart and
+/// skipped in sums and distinct counts, rows sorted by key; no group key gives one row;
+/// nothing matching gives no rows; a month only of a date or an instant.
 pub async fn aggregates_group_and_sum_exactly(store: &dyn Store) -> Result<()> {
     use super::{Aggregate, AggregateRow, GroupBy};
     let case = "aggregates_group_and_sum_exactly";
@@ -757,6 +757,7 @@ pub async fn aggregates_group_and_sum_exactly(store: &dyn Store) -> Result<()> {
         filter: mine.clone(),
         group_by: vec![GroupBy::Column("province"), GroupBy::Month("created_at")],
         sums: vec!["credit_limit"],
+        distinct: vec!["province"],
     };
     let month = || Value::Text("2026-03".into());
     let expected = vec![
@@ -764,16 +765,20 @@ pub async fn aggregates_group_and_sum_exactly(store: &dyn Store) -> Result<()> {
             keys: vec![Value::Null, month()],
             count: 1,
             sums: vec![Decimal::from(7)],
+            // A null is not a value to count.
+            distinct: vec![0],
         },
         AggregateRow {
             keys: vec![Value::Text("江苏".into()), month()],
             count: 1,
             sums: vec![Decimal::ZERO],
+            distinct: vec![1],
         },
         AggregateRow {
             keys: vec![Value::Text("浙江".into()), month()],
             count: 2,
             sums: vec![Decimal::new(10075, 2)],
+            distinct: vec![1],
         },
     ];
     let got = store.aggregate(&agg).await?;
@@ -789,7 +794,8 @@ pub async fn aggregates_group_and_sum_exactly(store: &dyn Store) -> Result<()> {
         all == vec![AggregateRow {
             keys: vec![],
             count: 4,
-            sums: vec![Decimal::new(10775, 2)]
+            sums: vec![Decimal::new(10775, 2)],
+            distinct: vec![2],
         }],
         "ungrouped: {all:?}"
     );
@@ -827,7 +833,8 @@ pub async fn aggregates_group_and_sum_exactly(store: &dyn Store) -> Result<()> {
             == vec![AggregateRow {
                 keys: vec![Value::Id(owner)],
                 count: 4,
-                sums: vec![Decimal::new(10775, 2)]
+                sums: vec![Decimal::new(10775, 2)],
+                distinct: vec![2],
             }],
         "by an id column: {by_owner:?}"
     );
