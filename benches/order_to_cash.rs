@@ -278,8 +278,17 @@ async fn shop(store: Arc<dyn Store>) -> Shop {
 }
 
 /// One complete flow: six commits.
-async fn flow(s: &Shop, i: usize) {
+/// The steps of a flow, for the per-step times.
+const STEPS: [&str; 6] = ["quote", "send", "order", "submit", "invoice", "receipt"];
+
+/// One complete flow; adds each step's time to `spent` (in `STEPS` order).
+async fn flow(s: &Shop, i: usize, spent: &mut [Duration; 6]) {
     let crm = &s.crm;
+    let mut lap = Instant::now();
+    let mut step = |n: usize| {
+        spent[n] += lap.elapsed();
+        lap = Instant::now();
+    };
     let lines = s
         .products
         .iter()
@@ -303,17 +312,21 @@ async fn flow(s: &Shop, i: usize) {
         )
         .await
         .expect("quote");
+    step(0);
     let id = q.quote.value.id;
     let sent = crm
         .quote_event(s.seller, id, 1, QuoteEvent::Send)
         .await
         .expect("send");
+    step(1);
     let o = crm
         .order_from_quote(s.seller, id, sent.version)
         .await
         .expect("order");
+    step(2);
     let oid = o.order.value.id;
     let approved = crm.submit_order(s.seller, oid, 1).await.expect("submit");
+    step(3);
     assert_eq!(approved.value.state, OrderState::Approved);
     crm.issue_invoice(
         s.seller,
@@ -327,6 +340,7 @@ async fn flow(s: &Shop, i: usize) {
     )
     .await
     .expect("invoice");
+    step(4);
     crm.record_receipt(
         s.seller,
         ReceiptInput::builder()
@@ -339,6 +353,7 @@ async fn flow(s: &Shop, i: usize) {
     )
     .await
     .expect("receipt");
+    step(5);
 }
 
 /// Raw durable single-row commits per second.
@@ -550,12 +565,23 @@ fn run(c: &mut Criterion, rt: &Runtime, engine: Engine) {
     let s = rt.block_on(shop(store.clone()));
     // Flows.
     let started = Instant::now();
+    let mut spent = [Duration::ZERO; 6];
     rt.block_on(async {
         for i in 0..flows {
-            flow(&s, i).await;
+            flow(&s, i, &mut spent).await;
         }
     });
     let flow_rate = flows as f64 / started.elapsed().as_secs_f64();
+    let per_step: Vec<String> = STEPS
+        .iter()
+        .zip(spent)
+        .map(|(name, d)| format!("{name} {:.2}", d.as_secs_f64() * 1e3 / flows.max(1) as f64))
+        .collect();
+    println!(
+        "{}: mean ms per step: {}",
+        engine.name(),
+        per_step.join(", ")
+    );
     let raw = rt.block_on(raw_commits(engine, raw_n));
     match raw {
         Some(r) => println!(
