@@ -29,8 +29,8 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_core::store::{
-    Aggregate, AggregateRow, Capabilities, ColumnType, Commit, GroupBy, Index, Kind, Page, Query,
-    Record, Store, Value, Write,
+    Aggregate, AggregateRow, Capabilities, ColumnType, Commit, Index, Kind, Page, Query, Record,
+    Store, Value, Write,
 };
 use crm_core::{Error, Result};
 use rust_decimal::Decimal;
@@ -240,6 +240,28 @@ fn decode_value(kind: &Kind, col: &str, ty: ColumnType, row: &PgRow, i: usize) -
         ColumnType::Bytes => get(kind, col, row, i)?.map(Value::Bytes),
     }
     .unwrap_or(Value::Null))
+}
+
+/// Reads aggregate rows of a kind: PostgreSQL's native types.
+struct Columns(&'static Kind);
+
+impl sql::AggregateColumns<PgRow> for Columns {
+    fn key(&self, row: &PgRow, i: usize, column: &str, ty: ColumnType) -> Result<Value> {
+        decode_value(self.0, column, ty, row, i)
+    }
+
+    fn count(&self, row: &PgRow, i: usize, column: &str) -> Result<u64> {
+        let n: i64 = get(self.0, column, row, i)?.unwrap_or_default();
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    fn sum(&self, row: &PgRow, i: usize, _column: &str) -> Result<Decimal> {
+        // A NUMERIC sum of stored decimals fails to decode only past a decimal's range.
+        let sum = row
+            .try_get::<Option<Decimal>, _>(i)
+            .map_err(|_| Error::Overflow("aggregate sum"))?;
+        Ok(sum.unwrap_or_default())
+    }
 }
 
 /// Decodes a row selected by [`sql::select`].
@@ -594,41 +616,7 @@ impl Store for PostgresStore {
 
     async fn aggregate(&self, agg: &Aggregate) -> Result<Vec<AggregateRow>> {
         let rows = self.fetch_all(sql::aggregate(D, agg)?).await?;
-        let kind = agg.kind;
-        let keys = agg.group_by.len();
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut key_values = Vec::with_capacity(keys);
-            for (i, g) in agg.group_by.iter().enumerate() {
-                let ty = match g {
-                    GroupBy::Column(c) => sql::column_type(kind, c).unwrap_or(ColumnType::Text),
-                    GroupBy::Month(_) => ColumnType::Text,
-                };
-                key_values.push(decode_value(kind, g.column(), ty, row, i)?);
-            }
-            let count: i64 = get(kind, "count", row, keys)?.unwrap_or_default();
-            let mut sums = Vec::with_capacity(agg.sums.len());
-            for n in 0..agg.sums.len() {
-                // A NUMERIC sum of stored decimals fails to decode only past a decimal's range.
-                let sum = row
-                    .try_get::<Option<Decimal>, _>(keys + 1 + n)
-                    .map_err(|_| Error::Overflow("aggregate sum"))?;
-                sums.push(sum.unwrap_or_default());
-            }
-            let mut distinct = Vec::with_capacity(agg.distinct.len());
-            for (n, c) in agg.distinct.iter().enumerate() {
-                let at = keys + 1 + agg.sums.len() + n;
-                let d: i64 = get(kind, c, row, at)?.unwrap_or_default();
-                distinct.push(u64::try_from(d).unwrap_or_default());
-            }
-            out.push(AggregateRow {
-                keys: key_values,
-                count: u64::try_from(count).unwrap_or_default(),
-                sums,
-                distinct,
-            });
-        }
-        Ok(sql::finish_aggregate(agg, out))
+        sql::aggregate_rows(agg, &rows, &Columns(agg.kind))
     }
 
     async fn commit(&self, commit: Commit) -> Result<()> {

@@ -724,9 +724,62 @@ pub(crate) fn aggregate(d: Dialect, agg: &Aggregate) -> Result<Sql> {
     Ok(sql)
 }
 
+/// How an engine reads the columns of an [`aggregate`] statement's row.
+pub(crate) trait AggregateColumns<R> {
+    /// A group key of column type `ty` (text for a month) at position `i`.
+    fn key(&self, row: &R, i: usize, column: &str, ty: ColumnType) -> Result<Value>;
+    /// A count at position `i`.
+    fn count(&self, row: &R, i: usize, column: &str) -> Result<u64>;
+    /// A sum at position `i` (zero for a sum of nothing).
+    fn sum(&self, row: &R, i: usize, column: &str) -> Result<Decimal>;
+}
+
+/// Reads the rows of an [`aggregate`] statement (keys, `count(*)`, sums, distinct counts) and
+/// puts them in the port's order.
+///
+/// # Errors
+/// What the engine's reader returns for a column it cannot decode.
+pub(crate) fn aggregate_rows<R>(
+    agg: &Aggregate,
+    rows: &[R],
+    read: &impl AggregateColumns<R>,
+) -> Result<Vec<AggregateRow>> {
+    let keys = agg.group_by.len();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut key_values = Vec::with_capacity(keys);
+        for (i, g) in agg.group_by.iter().enumerate() {
+            let ty = match g {
+                GroupBy::Column(c) => column_type(agg.kind, c).unwrap_or(ColumnType::Text),
+                GroupBy::Month(_) => ColumnType::Text,
+            };
+            key_values.push(read.key(row, i, g.column(), ty)?);
+        }
+        let sums = agg
+            .sums
+            .iter()
+            .enumerate()
+            .map(|(n, c)| read.sum(row, keys + 1 + n, c))
+            .collect::<Result<Vec<_>>>()?;
+        let distinct = agg
+            .distinct
+            .iter()
+            .enumerate()
+            .map(|(n, c)| read.count(row, keys + 1 + agg.sums.len() + n, c))
+            .collect::<Result<Vec<_>>>()?;
+        out.push(AggregateRow {
+            keys: key_values,
+            count: read.count(row, keys, "count")?,
+            sums,
+            distinct,
+        });
+    }
+    Ok(finish_aggregate(agg, out))
+}
+
 /// Puts an aggregate's rows in the port's order (by group keys, in [`Value`]'s order) and
 /// drops the one row a statement without group keys answers when nothing matched.
-pub(crate) fn finish_aggregate(agg: &Aggregate, mut rows: Vec<AggregateRow>) -> Vec<AggregateRow> {
+fn finish_aggregate(agg: &Aggregate, mut rows: Vec<AggregateRow>) -> Vec<AggregateRow> {
     if agg.group_by.is_empty() {
         rows.retain(|r| r.count > 0);
     }

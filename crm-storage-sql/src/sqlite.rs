@@ -51,8 +51,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use crm_core::store::{
-    Aggregate, AggregateRow, Capabilities, ColumnType, Commit, GroupBy, Kind, Page, Query, Record,
-    Store, Value, Write,
+    Aggregate, AggregateRow, Capabilities, ColumnType, Commit, Kind, Page, Query, Record, Store,
+    Value, Write,
 };
 use crm_core::{Error, Result};
 use sqlx::migrate::Migrator;
@@ -371,6 +371,25 @@ fn decode_value(
     .unwrap_or(Value::Null))
 }
 
+/// Reads aggregate rows of a kind: SQLite's encodings (decimals as millionths).
+struct Columns(&'static Kind);
+
+impl sql::AggregateColumns<SqliteRow> for Columns {
+    fn key(&self, row: &SqliteRow, i: usize, column: &str, ty: ColumnType) -> Result<Value> {
+        decode_value(self.0, column, ty, row, i)
+    }
+
+    fn count(&self, row: &SqliteRow, i: usize, column: &str) -> Result<u64> {
+        Ok(u64::try_from(int(self.0, column, row, i)?.unwrap_or_default()).unwrap_or_default())
+    }
+
+    fn sum(&self, row: &SqliteRow, i: usize, column: &str) -> Result<rust_decimal::Decimal> {
+        Ok(int(self.0, column, row, i)?
+            .map(sql::micros_to_decimal)
+            .unwrap_or_default())
+    }
+}
+
 /// Decodes a row selected by [`sql::select`].
 fn decode(kind: &'static Kind, row: &SqliteRow) -> Result<Record> {
     let id = text(kind, "id", row, 0)?.ok_or_else(|| sql::corrupt(kind, "id", "null"))?;
@@ -659,42 +678,7 @@ impl Store for SqliteStore {
                     backend(e)
                 }
             })?;
-        let kind = agg.kind;
-        let keys = agg.group_by.len();
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut key_values = Vec::with_capacity(keys);
-            for (i, g) in agg.group_by.iter().enumerate() {
-                let ty = match g {
-                    GroupBy::Column(c) => sql::column_type(kind, c).unwrap_or(ColumnType::Text),
-                    GroupBy::Month(_) => ColumnType::Text,
-                };
-                key_values.push(decode_value(kind, g.column(), ty, row, i)?);
-            }
-            let count = int(kind, "count", row, keys)?.unwrap_or_default();
-            let mut sums = Vec::with_capacity(agg.sums.len());
-            for (n, c) in agg.sums.iter().enumerate() {
-                sums.push(
-                    int(kind, c, row, keys + 1 + n)?
-                        .map(sql::micros_to_decimal)
-                        .unwrap_or_default(),
-                );
-            }
-            let mut distinct = Vec::with_capacity(agg.distinct.len());
-            for (n, c) in agg.distinct.iter().enumerate() {
-                let at = keys + 1 + agg.sums.len() + n;
-                distinct.push(
-                    u64::try_from(int(kind, c, row, at)?.unwrap_or_default()).unwrap_or_default(),
-                );
-            }
-            out.push(AggregateRow {
-                keys: key_values,
-                count: u64::try_from(count).unwrap_or_default(),
-                sums,
-                distinct,
-            });
-        }
-        Ok(sql::finish_aggregate(agg, out))
+        sql::aggregate_rows(agg, &rows, &Columns(agg.kind))
     }
 
     async fn commit(&self, commit: Commit) -> Result<()> {
