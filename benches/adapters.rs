@@ -37,7 +37,8 @@
 //!   the median is printed. The target is < 10 ms on sled and SQLite. The first (cold) search
 //!   is timed on its own before criterion starts.
 //!
-//! Environment: `CRM_BENCH_CUSTOMERS` (size), `CRM_BENCH_IMPORT_RUNS`, `CRM_BENCH_ENGINES`
+//! Environment: `CRM_BENCH_CUSTOMERS` (size), `CRM_BENCH_IMPORT_RUNS`, `CRM_BENCH_KEEP` (keep
+//! the sled and SQLite folders; their paths are printed), `CRM_BENCH_ENGINES`
 //! (comma-separated subset of `memory,sled,sqlite,postgres`), `CRM_BENCH_POSTGRES_URL` (else
 //! `CRM_TEST_POSTGRES_URL`, else `postgres://postgres@127.0.0.1:5432/postgres`; a fresh
 //! database is created per store and dropped at the end). CI: `CRM_BENCH_CUSTOMERS=1000 cargo
@@ -256,10 +257,16 @@ enum Place {
 fn scratch() -> tempfile::TempDir {
     let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(&base).expect("target tmp folder");
-    tempfile::Builder::new()
+    let mut dir = tempfile::Builder::new()
         .prefix("crm-bench-")
         .tempdir_in(base)
-        .expect("scratch folder")
+        .expect("scratch folder");
+    if std::env::var_os("CRM_BENCH_KEEP").is_some() {
+        // Kept for looking at afterwards (for instance the SQLite file with `sqlite3`).
+        println!("keeping {}", dir.path().display());
+        dir.disable_cleanup(true);
+    }
+    dir
 }
 
 // ---------------------------------------------------------------------------------------------

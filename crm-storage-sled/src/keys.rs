@@ -82,8 +82,12 @@ pub(crate) fn parse_referrer(key: &[u8]) -> Option<(String, String, String)> {
 /// Each costs one sled write per imported customer or contact, so leaving them out is most of
 /// what makes an import cheaper (`docs/adr/0005-sled-layout.md`). A test checks that every
 /// name here is an index of the catalogue.
-pub(crate) const SEARCH_ONLY_INDEXES: &[&str] =
-    &["customer_created_at", "customer_region", "contact_mobile"];
+pub(crate) const SEARCH_ONLY_INDEXES: &[&str] = &[
+    "customer_created_at",
+    "customer_region",
+    "customer_owner_province_level",
+    "contact_mobile",
+];
 
 /// Whether an index is kept in sled: every unique index (they decide commits), and every
 /// non-unique one but [`SEARCH_ONLY_INDEXES`] — look-ups of the records that belong to or

@@ -759,7 +759,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_visibility_filter_searches_the_owner_index() {
+    async fn the_salespersons_search_seeks_owner_province_and_level_in_one_index() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = SqliteStore::open_path(dir.path().join("crm.db"))
             .await
@@ -770,9 +770,9 @@ mod tests {
             .expect("first page");
         let steps = plan(&store, one_pass).await;
         assert!(
-            steps
-                .iter()
-                .any(|s| s.contains("USING INDEX customer_owner (owner_id=?)")),
+            steps.iter().any(|s| s.contains(
+                "USING INDEX customer_owner_province_level (owner_id=? AND province=? AND level=?)"
+            )),
             "{steps:?}"
         );
         assert!(!steps.iter().any(|s| s.starts_with("SCAN t0")), "{steps:?}");

@@ -126,6 +126,14 @@ pub static CUSTOMER: Kind = Kind {
             columns: &["owner_id"],
             unique: false,
         },
+        // The usual salesperson's search (their customers, some provinces, some levels)
+        // found in the index instead of by reading every customer of theirs: on SQLite at
+        // 100,000 customers, 13 ms → 1.3 ms in the shell. Search-only: not kept in sled.
+        Index {
+            name: "customer_owner_province_level",
+            columns: &["owner_id", "province", "level"],
+            unique: false,
+        },
         Index {
             name: "customer_credit_code",
             columns: &["credit_code"],
