@@ -568,6 +568,7 @@ CREATE TABLE audit_entry (
 const RAW_INDEXES: &str = r#"
 CREATE UNIQUE INDEX customer_name_key ON customer (name_key);
 CREATE INDEX customer_owner ON customer (owner_id);
+CREATE INDEX customer_owner_province_level ON customer (owner_id, province, level);
 CREATE INDEX customer_credit_code ON customer (credit_code);
 CREATE INDEX customer_created_at ON customer (created_at);
 CREATE INDEX customer_region ON customer (province, city);
