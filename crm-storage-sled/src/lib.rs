@@ -458,6 +458,43 @@ impl SledStore {
         Ok(None)
     }
 
+    /// Answers from the record cache of `query`'s kind: at once when the cache holds the kind
+    /// with every value map the query could use; otherwise, unless `not_loaded` answers (asked
+    /// only when the kind is not in the cache), after loading the kind and building those maps
+    /// (once). `None` when the cache is off, or the kind was evicted meanwhile (see `commit`):
+    /// the caller then reads sled directly.
+    fn answer_cached<T>(
+        &self,
+        query: &Query,
+        not_loaded: impl FnOnce() -> Result<Option<T>>,
+        answer: impl Fn(&KindCache) -> Result<T>,
+    ) -> Result<Option<T>> {
+        if self.options.cache == CachePolicy::Off {
+            return Ok(None);
+        }
+        {
+            let state = self.read();
+            match state.caches.get(query.kind.name) {
+                Some(cache) if !cache.lacks_maps(query) => return answer(cache).map(Some),
+                Some(_) => {}
+                None => {
+                    if let Some(found) = not_loaded()? {
+                        return Ok(Some(found));
+                    }
+                }
+            }
+        }
+        self.preload(query.kind)?;
+        {
+            let mut state = self.write();
+            if let Some(cache) = state.caches.get_mut(query.kind.name) {
+                cache.build_maps(query);
+            }
+        }
+        let state = self.read();
+        state.caches.get(query.kind.name).map(answer).transpose()
+    }
+
     fn query_uncached(&self, query: &Query) -> Result<Page> {
         let _snapshot = self.read();
         let records = match self.indexed_candidates(query)? {
@@ -549,73 +586,25 @@ impl Store for SledStore {
 
     async fn query(&self, query: &Query) -> Result<Page> {
         query.check_columns()?;
-        if self.options.cache == CachePolicy::Off {
-            return self.query_uncached(query);
-        }
-        {
-            let state = self.read();
-            match state.caches.get(query.kind.name) {
-                Some(cache) if !cache.lacks_maps(query) => {
-                    return Ok(cache.query(query));
-                }
-                Some(_) => {}
-                None => {
-                    if let Some(records) = self.indexed_candidates(query)? {
-                        let (records, total) = eval::run(query, records.iter());
-                        return Ok(Page { records, total });
-                    }
-                }
-            }
-        }
-        // The query has to scan, or could use maps not built yet: load the kind and build the
-        // maps (once), then answer from the cache.
-        self.preload(query.kind)?;
-        {
-            let mut state = self.write();
-            if let Some(cache) = state.caches.get_mut(query.kind.name) {
-                cache.build_maps(query);
-            }
-        }
-        let state = self.read();
-        match state.caches.get(query.kind.name) {
-            Some(cache) => Ok(cache.query(query)),
-            // Evicted meanwhile (see `commit`): read sled directly.
-            None => {
-                drop(state);
-                self.query_uncached(query)
-            }
+        // A kind not loaded yet may be answered from sled's own indexes without loading it.
+        let by_index = || {
+            Ok(self.indexed_candidates(query)?.map(|records| {
+                let (records, total) = eval::run(query, records.iter());
+                Page { records, total }
+            }))
+        };
+        match self.answer_cached(query, by_index, |cache| Ok(cache.query(query)))? {
+            Some(page) => Ok(page),
+            None => self.query_uncached(query),
         }
     }
 
     async fn aggregate(&self, agg: &Aggregate) -> Result<Vec<AggregateRow>> {
         agg.check()?;
         let query = Query::filter(agg.kind, agg.filter.clone());
-        if self.options.cache == CachePolicy::Off {
-            return aggregate::fold(agg, &self.query_uncached(&query)?.records);
-        }
-        {
-            let state = self.read();
-            if let Some(cache) = state.caches.get(agg.kind.name) {
-                if !cache.lacks_maps(&query) {
-                    return cache.aggregate(agg);
-                }
-            }
-        }
-        // As `query`: load the kind and the maps the filter could use, then fold in the cache.
-        self.preload(agg.kind)?;
-        {
-            let mut state = self.write();
-            if let Some(cache) = state.caches.get_mut(agg.kind.name) {
-                cache.build_maps(&query);
-            }
-        }
-        let state = self.read();
-        match state.caches.get(agg.kind.name) {
-            Some(cache) => cache.aggregate(agg),
-            None => {
-                drop(state);
-                aggregate::fold(agg, &self.query_uncached(&query)?.records)
-            }
+        match self.answer_cached(&query, || Ok(None), |cache| cache.aggregate(agg))? {
+            Some(rows) => Ok(rows),
+            None => aggregate::fold(agg, &self.query_uncached(&query)?.records),
         }
     }
 
