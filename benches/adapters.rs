@@ -52,7 +52,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,7 +62,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use crm::core::customer::{ContactInput, CustomerInput, CustomerSearch, CustomerSort};
 use crm::core::org::{Actor, Op, Permission, Resource};
 use crm::core::service::{ImportMode, ImportOptions, NewEmployee};
-use crm::core::store::{MemoryStore, Store};
+use crm::core::store::Store;
 use crm::core::table::{TableReader, TextEncoding};
 use crm::core::text::{company_name_key, fold_text};
 use crm::sql::sqlx::{
@@ -74,6 +74,10 @@ use crm::sql::sqlx::{
 use crm::Crm;
 use tokio::runtime::Runtime;
 use uuid::Uuid;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::{engine_wanted, env_usize, library_store, scratch, Engine, Pg, Place};
 
 /// Customers per commit, on both sides (the library's default `ImportOptions::batch_size`).
 const BATCH: usize = 500;
@@ -98,22 +102,8 @@ const TRADES: [&str; 8] = [
 ];
 const LEVELS: [&str; 4] = ["A类", "B类", "C类", "D类"];
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
 fn size() -> usize {
     env_usize("CRM_BENCH_CUSTOMERS", 100_000)
-}
-
-fn engine_wanted(name: &str) -> bool {
-    match std::env::var("CRM_BENCH_ENGINES") {
-        Ok(list) => list.split(',').any(|e| e.trim() == name),
-        Err(_) => true,
-    }
 }
 
 /// Row `i` of the generated file: the same as `benches/customers.rs`.
@@ -245,28 +235,6 @@ async fn import(s: &Setup, data: &Arc<[u8]>) -> u64 {
         report.problems.first()
     );
     report.created
-}
-
-/// A fresh store of the engine, and whatever keeps it alive (a folder, a database name).
-enum Place {
-    None,
-    Dir { _guard: tempfile::TempDir },
-    Pg(String),
-}
-
-fn scratch() -> tempfile::TempDir {
-    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    std::fs::create_dir_all(&base).expect("target tmp folder");
-    let mut dir = tempfile::Builder::new()
-        .prefix("crm-bench-")
-        .tempdir_in(base)
-        .expect("scratch folder");
-    if std::env::var_os("CRM_BENCH_KEEP").is_some() {
-        // Kept for looking at afterwards (for instance the SQLite file with `sqlite3`).
-        println!("keeping {}", dir.path().display());
-        dir.disable_cleanup(true);
-    }
-    dir
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -806,116 +774,6 @@ async fn raw_postgres(url: &str, rows: &[RawCustomer], owners: &[Uuid], indexes:
 // ---------------------------------------------------------------------------------------------
 // Engines.
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Engine {
-    Memory,
-    Sled,
-    Sqlite,
-    Postgres,
-}
-
-impl Engine {
-    fn name(self) -> &'static str {
-        match self {
-            Engine::Memory => "memory",
-            Engine::Sled => "sled",
-            Engine::Sqlite => "sqlite",
-            Engine::Postgres => "postgres",
-        }
-    }
-}
-
-/// The PostgreSQL server, when one answers.
-struct Pg {
-    server: String,
-}
-
-impl Pg {
-    async fn find() -> Option<Pg> {
-        let server = std::env::var("CRM_BENCH_POSTGRES_URL")
-            .or_else(|_| std::env::var("CRM_TEST_POSTGRES_URL"))
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&server)).await {
-            Ok(Ok(mut conn)) => {
-                for setting in [
-                    "server_version",
-                    "synchronous_commit",
-                    "fsync",
-                    "wal_sync_method",
-                ] {
-                    let v: String = sqlx::query_scalar(&format!("SHOW {setting}"))
-                        .fetch_one(&mut conn)
-                        .await
-                        .unwrap_or_default();
-                    println!("postgres {setting} = {v}");
-                }
-                let _ = conn.close().await;
-                Some(Pg { server })
-            }
-            Ok(Err(e)) => {
-                println!("skipping PostgreSQL: {server} does not answer ({e})");
-                None
-            }
-            Err(_) => {
-                println!("skipping PostgreSQL: {server} does not answer within 5 s");
-                None
-            }
-        }
-    }
-
-    /// A fresh database; returns its URL and name.
-    async fn create(&self) -> (String, String) {
-        let mut conn = PgConnection::connect(&self.server).await.expect("postgres");
-        let name = format!("crm_bench_{}", Uuid::now_v7().simple());
-        conn.execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create database");
-        let _ = conn.close().await;
-        let (base, _) = self
-            .server
-            .rsplit_once('/')
-            .expect("a URL with a database name");
-        (format!("{base}/{name}"), name)
-    }
-
-    async fn drop_db(&self, name: &str) {
-        if let Ok(mut conn) = PgConnection::connect(&self.server).await {
-            let _ = conn
-                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                .await;
-            let _ = conn.close().await;
-        }
-    }
-}
-
-async fn library_store(engine: Engine, pg: Option<&Pg>) -> (Arc<dyn Store>, Place) {
-    match engine {
-        Engine::Memory => (Arc::new(MemoryStore::new()), Place::None),
-        Engine::Sled => {
-            let dir = scratch();
-            // Default options: FlushEachCommit (durable per commit), record cache on first scan.
-            let url = format!("sled:{}", dir.path().join("db").display());
-            (
-                crm::open(&url).await.expect("sled"),
-                Place::Dir { _guard: dir },
-            )
-        }
-        Engine::Sqlite => {
-            let dir = scratch();
-            let url = format!("sqlite:{}", dir.path().join("crm.db").display());
-            (
-                crm::open(&url).await.expect("sqlite"),
-                Place::Dir { _guard: dir },
-            )
-        }
-        Engine::Postgres => {
-            let pg = pg.expect("postgres server");
-            let (url, name) = pg.create().await;
-            (crm::open(&url).await.expect("postgres"), Place::Pg(name))
-        }
-    }
-}
-
 /// What one engine measured.
 struct Figures {
     engine: Engine,
@@ -1023,7 +881,7 @@ fn run_engine(
         // Drop the previous run's store (and its database) before making the next one.
         if let Some((s, place)) = kept.take() {
             drop(s);
-            if let (Place::Pg(db), Some(pg)) = (&place, pg) {
+            if let (Place::Pg { name: db, .. }, Some(pg)) = (&place, pg) {
                 rt.block_on(pg.drop_db(db));
             }
         }
@@ -1141,7 +999,7 @@ fn run_engine(
     );
 
     drop(s);
-    if let (Place::Pg(db), Some(pg)) = (&place, pg) {
+    if let (Place::Pg { name: db, .. }, Some(pg)) = (&place, pg) {
         rt.block_on(pg.drop_db(db));
     }
     drop(place);
@@ -1239,12 +1097,7 @@ fn benches(c: &mut Criterion) {
         None
     };
     let mut figures = Vec::new();
-    for engine in [
-        Engine::Memory,
-        Engine::Sled,
-        Engine::Sqlite,
-        Engine::Postgres,
-    ] {
+    for engine in Engine::ALL {
         if !engine_wanted(engine.name()) || (engine == Engine::Postgres && pg.is_none()) {
             continue;
         }

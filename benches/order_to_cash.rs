@@ -28,7 +28,6 @@
 #![allow(clippy::float_arithmetic)]
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,7 +41,7 @@ use crm::core::sales::{
     DocLine, InvoiceKind, LineDraft, OrderLine, OrderState, QuoteEvent, SalesOrder,
 };
 use crm::core::service::{InvoiceInput, NewEmployee, QuoteInput, ReceiptInput};
-use crm::core::store::{Commit, Entity, MemoryStore, Store};
+use crm::core::store::{Commit, Entity, Store};
 use crm::sql::sqlx::{
     self,
     postgres::PgConnection,
@@ -54,108 +53,9 @@ use rust_decimal::Decimal;
 use tokio::runtime::Runtime;
 use uuid::Uuid;
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default)
-}
-
-fn wanted(name: &str) -> bool {
-    std::env::var("CRM_BENCH_ENGINES").map_or(true, |l| l.split(',').any(|e| e.trim() == name))
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Engine {
-    Memory,
-    Sled,
-    Sqlite,
-    Postgres,
-}
-
-impl Engine {
-    fn name(self) -> &'static str {
-        match self {
-            Engine::Memory => "memory",
-            Engine::Sled => "sled",
-            Engine::Sqlite => "sqlite",
-            Engine::Postgres => "postgres",
-        }
-    }
-}
-
-/// Where a store lives, kept alive while it is used.
-enum Place {
-    None,
-    /// The folder (removed when dropped) and the database file in it.
-    Dir(#[allow(dead_code)] tempfile::TempDir, PathBuf),
-    Pg(String, String),
-}
-
-fn scratch() -> tempfile::TempDir {
-    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    std::fs::create_dir_all(&base).expect("tmp dir");
-    let mut dir = tempfile::tempdir_in(base).expect("scratch dir");
-    if std::env::var_os("CRM_BENCH_KEEP").is_some() {
-        // Kept for looking at afterwards (for instance the SQLite file with `sqlite3`).
-        println!("keeping {}", dir.path().display());
-        dir.disable_cleanup(true);
-    }
-    dir
-}
-
-fn pg_server() -> String {
-    std::env::var("CRM_BENCH_POSTGRES_URL")
-        .or_else(|_| std::env::var("CRM_TEST_POSTGRES_URL"))
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-async fn pg_fresh() -> Option<(String, String)> {
-    let server = pg_server();
-    let mut conn = tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&server))
-        .await
-        .ok()?
-        .ok()?;
-    let name = format!("crm_o2c_{}", Uuid::now_v7().simple());
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .ok()?;
-    let _ = conn.close().await;
-    let (base, _) = server.rsplit_once('/')?;
-    Some((format!("{base}/{name}"), name))
-}
-
-async fn pg_drop(name: &str) {
-    if let Ok(mut conn) = PgConnection::connect(&pg_server()).await {
-        let _ = conn
-            .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-            .await;
-    }
-}
-
-async fn open(engine: Engine) -> Option<(Arc<dyn Store>, Place)> {
-    Some(match engine {
-        Engine::Memory => (Arc::new(MemoryStore::new()), Place::None),
-        Engine::Sled => {
-            let dir = scratch();
-            let path = dir.path().join("db");
-            let store = crm::open(&format!("sled:{}", path.display())).await.ok()?;
-            (store, Place::Dir(dir, path))
-        }
-        Engine::Sqlite => {
-            let dir = scratch();
-            let path = dir.path().join("crm.db");
-            let store = crm::open(&format!("sqlite:{}", path.display()))
-                .await
-                .ok()?;
-            (store, Place::Dir(dir, path))
-        }
-        Engine::Postgres => {
-            let (url, name) = pg_fresh().await?;
-            (crm::open(&url).await.ok()?, Place::Pg(url, name))
-        }
-    })
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{engine_wanted, env_usize, library_store, scratch, Engine, Pg, Place};
 
 fn d(s: &str) -> Decimal {
     s.parse().expect("decimal")
@@ -357,7 +257,7 @@ async fn flow(s: &Shop, i: usize, spent: &mut [Duration; 6]) {
 }
 
 /// Raw durable single-row commits per second.
-async fn raw_commits(engine: Engine, n: usize) -> Option<f64> {
+async fn raw_commits(engine: Engine, pg: Option<&Pg>, n: usize) -> Option<f64> {
     let payload = "x".repeat(200);
     match engine {
         Engine::Memory => None,
@@ -405,7 +305,8 @@ async fn raw_commits(engine: Engine, n: usize) -> Option<f64> {
             Some(n as f64 / started.elapsed().as_secs_f64())
         }
         Engine::Postgres => {
-            let (url, name) = pg_fresh().await?;
+            let pg = pg?;
+            let (url, name) = pg.create().await;
             let mut conn = PgConnection::connect(&url).await.ok()?;
             conn.execute("CREATE TABLE t (id uuid PRIMARY KEY, v text NOT NULL)")
                 .await
@@ -423,7 +324,7 @@ async fn raw_commits(engine: Engine, n: usize) -> Option<f64> {
             }
             let rate = n as f64 / started.elapsed().as_secs_f64();
             let _ = conn.close().await;
-            pg_drop(&name).await;
+            pg.drop_db(&name).await;
             Some(rate)
         }
     }
@@ -513,7 +414,7 @@ async fn seed_lines(store: &dyn Store, s: &Shop, owners: &[Uuid], n: usize) {
 /// The raw engine's own aggregate over the same lines.
 async fn raw_group_by(engine: Engine, place: &Place) -> Option<Duration> {
     match (engine, place) {
-        (Engine::Sqlite, Place::Dir(_, path)) => {
+        (Engine::Sqlite, Place::Dir { path, .. }) => {
             let mut conn = SqliteConnectOptions::new()
                 .filename(path)
                 .read_only(true)
@@ -532,7 +433,7 @@ async fn raw_group_by(engine: Engine, place: &Place) -> Option<Duration> {
             println!("  raw sqlite GROUP BY: {} groups", rows.len());
             Some(t)
         }
-        (Engine::Postgres, Place::Pg(url, _)) => {
+        (Engine::Postgres, Place::Pg { url, .. }) => {
             let mut conn = PgConnection::connect(url).await.ok()?;
             let started = Instant::now();
             let rows = sqlx::query(
@@ -554,14 +455,11 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn run(c: &mut Criterion, rt: &Runtime, engine: Engine) {
+fn run(c: &mut Criterion, rt: &Runtime, engine: Engine, pg: Option<&Pg>) {
     let flows = env_usize("CRM_BENCH_FLOWS", 300);
     let lines = env_usize("CRM_BENCH_LINES", 1_000_000);
     let raw_n = env_usize("CRM_BENCH_RAW_COMMITS", 1_000);
-    let Some((store, place)) = rt.block_on(open(engine)) else {
-        println!("{}: not available, skipped", engine.name());
-        return;
-    };
+    let (store, place) = rt.block_on(library_store(engine, pg));
     let s = rt.block_on(shop(store.clone()));
     // Flows.
     let started = Instant::now();
@@ -582,7 +480,7 @@ fn run(c: &mut Criterion, rt: &Runtime, engine: Engine) {
         engine.name(),
         per_step.join(", ")
     );
-    let raw = rt.block_on(raw_commits(engine, raw_n));
+    let raw = rt.block_on(raw_commits(engine, pg, raw_n));
     match raw {
         Some(r) => println!(
             "{}: {flow_rate:.1} flows/s (6 durable commits each) | raw {r:.0} durable commits/s | flows ÷ (raw/5) = {:.2} (target ≥ 1)",
@@ -669,10 +567,10 @@ fn run(c: &mut Criterion, rt: &Runtime, engine: Engine) {
             if engine == Engine::Sled { " (target < 3000 ms)" } else { "" }
         ),
     }
-    if let Place::Pg(_, name) = &place {
+    if let (Place::Pg { name, .. }, Some(pg)) = (&place, pg) {
         drop(s);
         drop(store);
-        rt.block_on(pg_drop(name));
+        rt.block_on(pg.drop_db(name));
     }
 }
 
@@ -682,15 +580,16 @@ fn benches(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    for engine in [
-        Engine::Memory,
-        Engine::Sled,
-        Engine::Sqlite,
-        Engine::Postgres,
-    ] {
-        if wanted(engine.name()) {
-            run(c, &rt, engine);
+    let pg = if engine_wanted("postgres") {
+        rt.block_on(Pg::find())
+    } else {
+        None
+    };
+    for engine in Engine::ALL {
+        if !engine_wanted(engine.name()) || (engine == Engine::Postgres && pg.is_none()) {
+            continue;
         }
+        run(c, &rt, engine, pg.as_ref());
     }
 }
 
