@@ -4,37 +4,13 @@
 
 mod common;
 
-use common::{block_on, Company};
+use common::{block_on, Company, RELS};
 use crm_core::customer::{
     Channel, ContactInput, ContactLogInput, CustomerInput, CustomerOp, CustomerSearch,
 };
 use crm_core::org::Actor;
 use crm_core::Error;
 use uuid::Uuid;
-
-/// The actor's relation to the customer (owned by 张三) in a matrix column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rel {
-    Owner,
-    ManagerAbove,
-    Peer,
-    Subordinate,
-    SharedPerson,
-    SharedDepartment,
-    Unrelated,
-    Admin,
-}
-
-const RELS: [Rel; 8] = [
-    Rel::Owner,
-    Rel::ManagerAbove,
-    Rel::Peer,
-    Rel::Subordinate,
-    Rel::SharedPerson,
-    Rel::SharedDepartment,
-    Rel::Unrelated,
-    Rel::Admin,
-];
 
 /// Every public operation that concerns customers or contacts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,19 +96,6 @@ fn expected(op: MatrixOp) -> [bool; 8] {
         Transfer => [N, Y, N, N, N, N, N, Y],
         // Reading what 张三 did: 张三, those above, administrators.
         ReadAuditByEmployee => [Y, Y, N, N, N, N, N, Y],
-    }
-}
-
-fn actor(co: &Company, rel: Rel) -> Actor {
-    match rel {
-        Rel::Owner => co.owner,
-        Rel::ManagerAbove => co.manager,
-        Rel::Peer => co.peer,
-        Rel::Subordinate => co.subordinate,
-        Rel::SharedPerson => co.shared_person,
-        Rel::SharedDepartment => co.shared_dept_member,
-        Rel::Unrelated => co.unrelated,
-        Rel::Admin => co.admin,
     }
 }
 
@@ -278,7 +241,7 @@ fn authorisation_matrix_holds_for_every_operation_and_relation() {
             let co = Company::new();
             let name = format!("矩阵测试{op:?}{i}科技");
             let id = co.shared_customer(&name);
-            let got = run(&co, op, actor(&co, *rel), id, &name);
+            let got = run(&co, op, co.actor(*rel), id, &name);
             if got != expected(op)[i] {
                 failures.push(format!(
                     "{op:?} as {rel:?}: expected {}, got {}",

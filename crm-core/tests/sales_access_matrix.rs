@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use common::{block_on, Company};
+use common::{block_on, Company, Rel, RELS};
 use crm_core::customer::CustomerInput;
 use crm_core::org::{Actor, Op, Permission, Resource};
 use crm_core::print::PrintTemplate;
@@ -45,30 +45,6 @@ fn d(s: &str) -> Decimal {
 fn date(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
-
-/// The actor's relation to the customer (owned by 张三) in a matrix column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Rel {
-    Owner,
-    ManagerAbove,
-    Peer,
-    Subordinate,
-    SharedPerson,
-    SharedDepartment,
-    Unrelated,
-    Admin,
-}
-
-const RELS: [Rel; 8] = [
-    Rel::Owner,
-    Rel::ManagerAbove,
-    Rel::Peer,
-    Rel::Subordinate,
-    Rel::SharedPerson,
-    Rel::SharedDepartment,
-    Rel::Unrelated,
-    Rel::Admin,
-];
 
 /// Declares the matrix rows and `OPS`, which lists every one of them (so no row can be
 /// declared and left out of the matrix).
@@ -765,17 +741,7 @@ fn world() -> World {
 
 impl World {
     fn actor(&self, rel: Rel) -> Actor {
-        let co = &self.co;
-        match rel {
-            Rel::Owner => co.owner,
-            Rel::ManagerAbove => co.manager,
-            Rel::Peer => co.peer,
-            Rel::Subordinate => co.subordinate,
-            Rel::SharedPerson => co.shared_person,
-            Rel::SharedDepartment => co.shared_dept_member,
-            Rel::Unrelated => co.unrelated,
-            Rel::Admin => co.admin,
-        }
+        self.co.actor(rel)
     }
 
     /// Every stored record except the audit log, by kind, id and version: what a refused

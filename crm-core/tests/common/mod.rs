@@ -18,6 +18,30 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     futures::executor::block_on(f)
 }
 
+/// An actor's relation to the customers 张三 owns: the columns of the authorisation matrices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rel {
+    Owner,
+    ManagerAbove,
+    Peer,
+    Subordinate,
+    SharedPerson,
+    SharedDepartment,
+    Unrelated,
+    Admin,
+}
+
+pub const RELS: [Rel; 8] = [
+    Rel::Owner,
+    Rel::ManagerAbove,
+    Rel::Peer,
+    Rel::Subordinate,
+    Rel::SharedPerson,
+    Rel::SharedDepartment,
+    Rel::Unrelated,
+    Rel::Admin,
+];
+
 pub struct Company {
     pub crm: Crm,
     pub clock: Arc<ManualClock>,
@@ -66,6 +90,20 @@ pub fn all_customer_permissions() -> Vec<Permission> {
 }
 
 impl Company {
+    /// The employee who stands in `rel` to 张三's customers.
+    pub fn actor(&self, rel: Rel) -> Actor {
+        match rel {
+            Rel::Owner => self.owner,
+            Rel::ManagerAbove => self.manager,
+            Rel::Peer => self.peer,
+            Rel::Subordinate => self.subordinate,
+            Rel::SharedPerson => self.shared_person,
+            Rel::SharedDepartment => self.shared_dept_member,
+            Rel::Unrelated => self.unrelated,
+            Rel::Admin => self.admin,
+        }
+    }
+
     pub fn new() -> Self {
         Self::on(Arc::new(MemoryStore::new()))
     }
