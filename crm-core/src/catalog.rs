@@ -35,6 +35,13 @@ pub static KINDS: &[&Kind] = &[
     &crate::finance::RECEIPT,
     &crate::finance::RECEIPT_ALLOCATION,
     &crate::finance::OPENING_BALANCE,
+    &crate::inventory::WAREHOUSE,
+    &crate::inventory::STOCK_BALANCE,
+    &crate::inventory::STOCK_DOC,
+    &crate::inventory::STOCK_DOC_LINE,
+    &crate::inventory::STOCK_MOVE,
+    &crate::inventory::STOCKTAKE,
+    &crate::inventory::STOCKTAKE_LINE,
 ];
 
 /// The kind with this name.

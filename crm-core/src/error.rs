@@ -74,6 +74,18 @@ pub enum Error {
         /// The limit in bytes.
         limit: u64,
     },
+    /// A warehouse does not hold enough of a product, and does not allow negative stock.
+    #[error("insufficient stock of {product} in {warehouse}: {on_hand} on hand, {wanted} wanted")]
+    InsufficientStock {
+        /// The product (code and name).
+        product: String,
+        /// The warehouse (code and name).
+        warehouse: String,
+        /// Units on hand.
+        on_hand: rust_decimal::Decimal,
+        /// Units the operation needed.
+        wanted: rust_decimal::Decimal,
+    },
     /// Two amounts in different currencies were combined.
     #[error("currency mismatch: {left} and {right}")]
     CurrencyMismatch {

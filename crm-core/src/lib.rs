@@ -13,6 +13,7 @@
 //! | [`customer`] | customer files, contacts, shares, contact records, search criteria, access decisions |
 //! | [`product`] | the product catalogue (商品中心): products, duplicate keys, search |
 //! | [`org`] | departments, employees, roles and permissions, the [`org::Actor`] |
+//! | [`inventory`] | warehouses, the stock ledger and balances, moving-average valuation, stock documents, stocktakes |
 //! | [`money`] | money, rounding policies, exchange rates, tax rates and the one document-totals function |
 //! | [`text`] | capital numerals (大写金额), credit codes, name keys for 排重, phone and e-mail checks |
 //! | [`table`] | streaming CSV (UTF-8, GBK/GB18030) and XLSX readers, header mapping, safe CSV export |
@@ -47,6 +48,7 @@ pub mod catalog;
 pub mod customer;
 pub mod error;
 pub mod finance;
+pub mod inventory;
 pub mod money;
 pub mod org;
 pub mod print;

@@ -31,6 +31,13 @@ pub enum Resource {
     Courier,
     /// Receipts, allocations, opening balances and the receivables report (到款管理).
     Receipt,
+    /// Warehouses (仓库): setting them up.
+    Warehouse,
+    /// Goods movements inside the company and their reports: stock-ins, transfers,
+    /// requisitions, stocktakes, on-hand and valuation (库存).
+    Stock,
+    /// Stock-outs (出库) that ship goods against sales orders.
+    StockOut,
     /// Employees, departments and roles.
     Org,
     /// Basic settings (基础设置).
@@ -98,6 +105,9 @@ const RESOURCES: &[(Resource, &str)] = &[
     (Resource::Invoice, "invoice"),
     (Resource::Courier, "courier"),
     (Resource::Receipt, "receipt"),
+    (Resource::Warehouse, "warehouse"),
+    (Resource::Stock, "stock"),
+    (Resource::StockOut, "stock_out"),
     (Resource::Org, "org"),
     (Resource::Settings, "settings"),
 ];
