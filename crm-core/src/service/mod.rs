@@ -17,6 +17,7 @@ mod products;
 mod receipts;
 mod reports;
 mod sales;
+mod stock;
 
 use std::sync::{Arc, RwLock};
 
@@ -45,6 +46,11 @@ pub use product_import::ProductImportOptions;
 pub use receipts::{ReceiptDoc, ReceiptInput};
 pub use reports::{DepartmentRow, PerformanceRow, ProductSalesRow, SalesPerformance};
 pub use sales::{DocSearch, OrderDoc, OrderInput, QuoteDoc, QuoteInput};
+pub use stock::{
+    LineShipping, OnHandRow, OrderShipping, RequisitionInput, SafetyStockAlert, StockDocView,
+    StockInInput, StockInLine, StockOutInput, StockOutLine, StockReport, StocktakeDoc,
+    TransferInput, WarehouseInput, STOCK_ATTEMPTS,
+};
 
 /// How many times an operation decides again after a conflict before giving up with it.
 pub const MAX_ATTEMPTS: usize = 8;
