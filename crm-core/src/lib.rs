@@ -12,6 +12,7 @@
 //! | [`service`] | [`Crm`], the façade: one async method per public operation, each taking the acting user |
 //! | [`customer`] | customer files, contacts, shares, contact records, search criteria, access decisions |
 //! | [`product`] | the product catalogue (商品中心): products, duplicate keys, search |
+//! | [`purchase`] | suppliers, price history, requests for quotation, purchase orders, payments, input invoices |
 //! | [`org`] | departments, employees, roles and permissions, the [`org::Actor`] |
 //! | [`inventory`] | warehouses, the stock ledger and balances, moving-average valuation, stock documents, stocktakes |
 //! | [`money`] | money, rounding policies, exchange rates, tax rates and the one document-totals function |
@@ -42,6 +43,9 @@
 //! # }).unwrap();
 //! ```
 
+#[macro_use]
+mod macros;
+
 pub mod audit;
 pub mod blob;
 pub mod catalog;
@@ -53,6 +57,7 @@ pub mod money;
 pub mod org;
 pub mod print;
 pub mod product;
+pub mod purchase;
 pub mod sales;
 pub mod service;
 pub mod settings;

@@ -6,43 +6,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::valuation::Position;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::{Column, ColumnType as T, Entity, Fields, Index, Kind, OnDelete, Record, Value};
-
-macro_rules! named_enum {
-    ($(#[$m:meta])* $name:ident, $field:literal { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vm])* $v),+
-        }
-
-        impl $name {
-            /// Every value.
-            pub const ALL: &'static [$name] = &[$($name::$v),+];
-
-            /// The stored name.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$v => $s),+
-                }
-            }
-
-            /// Parses a stored name.
-            ///
-            /// # Errors
-            /// [`Error::Invalid`] for an unknown name.
-            pub fn parse(s: &str) -> Result<Self> {
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.as_str() == s)
-                    .ok_or_else(|| Error::invalid($field, format!("unknown {} {s:?}", $field)))
-            }
-        }
-    };
-}
 
 named_enum!(
     /// What a stock document is.
@@ -376,6 +341,8 @@ pub struct StockDoc {
     pub customer_id: Option<Uuid>,
     /// That customer's owner when it shipped (for visibility).
     pub owner_id: Option<Uuid>,
+    /// The supplier a stock-in received from.
+    pub supplier_id: Option<Uuid>,
     /// The department a requisition is for.
     pub department_id: Option<Uuid>,
     /// The project a requisition is for.
@@ -401,6 +368,7 @@ pub static STOCK_DOC: Kind = Kind {
         Column::new("doc_date", T::Date),
         Column::nullable("customer_id", T::Id).refs("customer", OnDelete::Restrict),
         Column::nullable("owner_id", T::Id).refs("employee", OnDelete::Keep),
+        Column::nullable("supplier_id", T::Id).refs("supplier", OnDelete::Restrict),
         Column::nullable("department_id", T::Id).refs("department", OnDelete::Keep),
         Column::nullable("project", T::Text),
         Column::nullable("carrier", T::Text),
@@ -440,6 +408,7 @@ impl Entity for StockDoc {
             self.doc_date.into(),
             self.customer_id.into(),
             self.owner_id.into(),
+            self.supplier_id.into(),
             self.department_id.into(),
             self.project.clone().into(),
             self.carrier.clone().into(),
@@ -458,6 +427,7 @@ impl Entity for StockDoc {
             doc_date: f.date("doc_date")?,
             customer_id: f.opt_id("customer_id")?,
             owner_id: f.opt_id("owner_id")?,
+            supplier_id: f.opt_id("supplier_id")?,
             department_id: f.opt_id("department_id")?,
             project: f.opt_text("project")?,
             carrier: f.opt_text("carrier")?,
@@ -501,6 +471,10 @@ pub struct StockDocLine {
     pub order_line_id: Option<Uuid>,
     /// The customer (stock-outs), for reports.
     pub customer_id: Option<Uuid>,
+    /// The purchase order a stock-in line receives.
+    pub purchase_order_id: Option<Uuid>,
+    /// The purchase order line.
+    pub purchase_line_id: Option<Uuid>,
 }
 
 /// The `stock_doc_line` kind.
@@ -520,6 +494,8 @@ pub static STOCK_DOC_LINE: Kind = Kind {
         Column::nullable("order_id", T::Id).refs("sales_order", OnDelete::Restrict),
         Column::nullable("order_line_id", T::Id).refs("sales_order_line", OnDelete::Restrict),
         Column::nullable("customer_id", T::Id).refs("customer", OnDelete::Restrict),
+        Column::nullable("purchase_order_id", T::Id).refs("purchase_order", OnDelete::Restrict),
+        Column::nullable("purchase_line_id", T::Id).refs("purchase_line", OnDelete::Restrict),
     ],
     indexes: &[
         Index {
@@ -530,6 +506,11 @@ pub static STOCK_DOC_LINE: Kind = Kind {
         Index {
             name: "stock_doc_line_order",
             columns: &["order_id"],
+            unique: false,
+        },
+        Index {
+            name: "stock_doc_line_purchase_order",
+            columns: &["purchase_order_id"],
             unique: false,
         },
     ],
@@ -555,6 +536,8 @@ impl Entity for StockDocLine {
             self.order_id.into(),
             self.order_line_id.into(),
             self.customer_id.into(),
+            self.purchase_order_id.into(),
+            self.purchase_line_id.into(),
         ]
     }
     fn from_record(r: &Record) -> Result<Self> {
@@ -574,6 +557,8 @@ impl Entity for StockDocLine {
             order_id: f.opt_id("order_id")?,
             order_line_id: f.opt_id("order_line_id")?,
             customer_id: f.opt_id("customer_id")?,
+            purchase_order_id: f.opt_id("purchase_order_id")?,
+            purchase_line_id: f.opt_id("purchase_line_id")?,
         })
     }
 }

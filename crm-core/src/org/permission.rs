@@ -38,6 +38,14 @@ pub enum Resource {
     Stock,
     /// Stock-outs (出库) that ship goods against sales orders.
     StockOut,
+    /// Suppliers (供应商), their contacts and price history.
+    Supplier,
+    /// Requests for quotation and purchase orders (采购); `approve` approves purchase orders.
+    Purchase,
+    /// Payments to suppliers, input invoices, supplier opening balances and payables (应付).
+    Payable,
+    /// Shipping notices (发货通知): what may ship; `approve` releases a held notice.
+    ShippingNotice,
     /// Employees, departments and roles.
     Org,
     /// Basic settings (基础设置).
@@ -108,6 +116,10 @@ const RESOURCES: &[(Resource, &str)] = &[
     (Resource::Warehouse, "warehouse"),
     (Resource::Stock, "stock"),
     (Resource::StockOut, "stock_out"),
+    (Resource::Supplier, "supplier"),
+    (Resource::Purchase, "purchase"),
+    (Resource::Payable, "payable"),
+    (Resource::ShippingNotice, "shipping_notice"),
     (Resource::Org, "org"),
     (Resource::Settings, "settings"),
 ];

@@ -40,7 +40,11 @@ impl InvoiceKind {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    /// Parses a stored name.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for an unknown name.
+    pub fn parse(s: &str) -> Result<Self> {
         match s {
             "ordinary" => Ok(InvoiceKind::Ordinary),
             "special" => Ok(InvoiceKind::Special),

@@ -46,4 +46,5 @@ pub use order::{
     decide_approval, within_limit, LastPrice, OrderEvent, OrderState, SalesOrder, LAST_PRICE,
     SALES_ORDER,
 };
+pub(crate) use quote::{parse_rounding, rounding_str};
 pub use quote::{Quote, QuoteEvent, QuoteState, QUOTE};

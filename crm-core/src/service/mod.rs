@@ -14,6 +14,7 @@ mod print;
 mod product_images;
 mod product_import;
 mod products;
+mod purchasing;
 mod receipts;
 mod reports;
 mod sales;
@@ -43,13 +44,17 @@ pub use invoices::{InvoiceDoc, InvoiceInput, LineInvoicing, OrderInvoicing, RedI
 pub use org::NewEmployee;
 pub use product_images::ImageBytes;
 pub use product_import::ProductImportOptions;
+pub use purchasing::{
+    PayableRow, PurchaseDoc, PurchaseLineInput, PurchaseOrderInput, RfqAnswerInput, RfqDoc,
+    RfqInput, SupplierDoc, SupplierInput, SupplierInvoiceInput, SupplierPaymentInput,
+};
 pub use receipts::{ReceiptDoc, ReceiptInput};
 pub use reports::{DepartmentRow, PerformanceRow, ProductSalesRow, SalesPerformance};
 pub use sales::{DocSearch, OrderDoc, OrderInput, QuoteDoc, QuoteInput};
 pub use stock::{
-    LineShipping, OnHandRow, OrderShipping, RequisitionInput, SafetyStockAlert, StockDocView,
-    StockInInput, StockInLine, StockOutInput, StockOutLine, StockReport, StocktakeDoc,
-    TransferInput, WarehouseInput, STOCK_ATTEMPTS,
+    LineShipping, OnHandRow, OrderShipping, PurchaseReceiptInput, RequisitionInput,
+    SafetyStockAlert, StockDocView, StockInInput, StockInLine, StockOutInput, StockOutLine,
+    StockReport, StocktakeDoc, TransferInput, WarehouseInput, STOCK_ATTEMPTS,
 };
 
 /// How many times an operation decides again after a conflict before giving up with it.

@@ -31,6 +31,7 @@ use crate::inventory::{
 };
 use crate::org::{Actor, Op, Permission, Resource};
 use crate::product::{Product, PRODUCT};
+use crate::purchase::{PurchaseEvent, PurchaseOrder, PurchaseState};
 use crate::sales::{tracking_number, OrderEvent, OrderLine, OrderState, SalesOrder, MAX_DECIMALS};
 use crate::sources::IdGen;
 use crate::store::{Aggregate, Commit, Entity, Filter, GroupBy, Order, Query, Value, Versioned};
@@ -89,6 +90,22 @@ pub struct StockOutLine {
     pub warehouse_id: Uuid,
     /// Units, more than zero, at most what is left unshipped.
     pub quantity: Decimal,
+}
+
+/// Goods received against an approved purchase order (采购入库), in one or several partial
+/// receipts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TypedBuilder)]
+pub struct PurchaseReceiptInput {
+    /// The purchase order.
+    pub order_id: Uuid,
+    /// Business date; today when absent.
+    #[builder(default, setter(strip_option))]
+    pub date: Option<NaiveDate>,
+    /// (purchase order line, warehouse, units) triples.
+    pub lines: Vec<(Uuid, Uuid, Decimal)>,
+    /// Remark.
+    #[builder(default, setter(strip_option))]
+    pub note: Option<String>,
 }
 
 /// Goods shipped (出库) against one or more approved orders of one customer.
@@ -583,6 +600,7 @@ impl Crm {
             doc_date,
             customer_id: None,
             owner_id: None,
+            supplier_id: None,
             department_id: None,
             project: None,
             carrier: None,
@@ -618,6 +636,8 @@ impl Crm {
             order_id: None,
             order_line_id: None,
             customer_id: None,
+            purchase_order_id: None,
+            purchase_line_id: None,
         }
     }
 
@@ -908,6 +928,147 @@ impl Crm {
                 .await
         });
         self.logged(actor, action, "stock_doc", None, res).await
+    }
+
+    /// Receives goods against an approved purchase order: each line at the order line's cost
+    /// excluding tax (input VAT is not a cost of the goods), in proportion to the units received
+    /// and rounded to the fen, the receipt completing a line taking exactly what is left of its
+    /// net amount, so the stock takes in the order's net to the fen. The order moves to partly
+    /// received or received in the same commit.
+    ///
+    /// # Errors
+    /// [`Error::PermissionDenied`] without `stock.create`; [`Error::NotFound`] for an unknown
+    /// order; [`Error::Invalid`] (naming the line) for an order not approved or already
+    /// received, a line not on it, more than is left to receive, a bad quantity or warehouse.
+    pub async fn receive_purchase(
+        &self,
+        actor: Actor,
+        input: PurchaseReceiptInput,
+    ) -> Result<StockDocView> {
+        let action = "stock.receive_purchase";
+        let res = retry_stock!(async {
+            let s = self.session(actor).await?;
+            need(&s, Resource::Stock, Op::Create, action)?;
+            if input.lines.is_empty() {
+                return Err(Error::invalid(
+                    "lines",
+                    "a stock-in needs at least one line",
+                ));
+            }
+            for (i, l) in input.lines.iter().enumerate() {
+                check_quantity(&format!("lines[{i}].quantity"), l.2)?;
+            }
+            let note = check_note(input.note.as_deref())?;
+            let po = self.load_purchase(input.order_id).await?;
+            let o = &po.order.value;
+            if !matches!(
+                o.state,
+                PurchaseState::Approved | PurchaseState::PartlyReceived
+            ) {
+                return Err(Error::invalid(
+                    "order_id",
+                    format!(
+                        "purchase order {} is {}; only approved orders not yet received take goods",
+                        o.number,
+                        o.state.as_str()
+                    ),
+                ));
+            }
+            // Received so far per line: (units, value).
+            let q = Query::filter(
+                &STOCK_DOC_LINE,
+                Filter::Eq("purchase_order_id", Value::Id(o.id)),
+            );
+            let mut received: HashMap<Uuid, (Decimal, Decimal)> = HashMap::new();
+            for r in &self.store.query(&q).await?.records {
+                let l = StockDocLine::from_record(r)?;
+                if let Some(pl) = l.purchase_line_id {
+                    let e = received.entry(pl).or_default();
+                    e.0 += l.quantity;
+                    e.1 += l.value;
+                }
+            }
+            let mut planned = Vec::with_capacity(input.lines.len());
+            for (i, &(line_id, warehouse_id, qty)) in input.lines.iter().enumerate() {
+                let pl = po.lines.iter().find(|l| l.id == line_id).ok_or_else(|| {
+                    Error::invalid(
+                        format!("lines[{i}].purchase_line_id"),
+                        format!("{line_id} is not a line of purchase order {}", o.number),
+                    )
+                })?;
+                let done = received.entry(line_id).or_default();
+                if done.0 + qty > pl.quantity {
+                    return Err(Error::invalid(
+                        format!("lines[{i}].quantity"),
+                        format!(
+                            "{qty} of {} is more than is left to receive ({})",
+                            pl.product_name,
+                            pl.quantity - done.0
+                        ),
+                    ));
+                }
+                let value = if done.0 + qty == pl.quantity {
+                    pl.net - done.1
+                } else {
+                    crate::money::round(
+                        pl.net * qty / pl.quantity,
+                        crate::inventory::VALUE_DECIMALS,
+                        crate::inventory::VALUATION_ROUNDING,
+                    )
+                };
+                done.0 += qty;
+                done.1 += value;
+                planned.push((pl.product_id, line_id, warehouse_id, qty, value));
+            }
+            let pairs: Vec<(Uuid, Uuid)> = planned.iter().map(|p| (p.0, p.2)).collect();
+            let date = self.stock_date(input.date);
+            let mut ledger = self
+                .open_ledger(&s, StockDocType::StockIn, date, &pairs)
+                .await?;
+            let mut lines = Vec::with_capacity(planned.len());
+            for (i, &(product, pl_id, wh, qty, value)) in planned.iter().enumerate() {
+                let line_id = self.new_id();
+                let posting = ledger
+                    .post(product, wh, MoveType::Receipt, Some(line_id), |p, _| {
+                        p.receive_value(qty, value)
+                    })
+                    .map_err(|e| at_line(i, e))?;
+                let mut line = self.doc_line(&ledger, i, product, wh, qty, &posting);
+                line.id = line_id;
+                line.purchase_order_id = Some(o.id);
+                line.purchase_line_id = Some(pl_id);
+                lines.push(line);
+            }
+            let complete = po
+                .lines
+                .iter()
+                .all(|l| received.get(&l.id).is_some_and(|r| r.0 >= l.quantity));
+            let event = if complete {
+                PurchaseEvent::ReceivedAll
+            } else {
+                PurchaseEvent::ReceivedPart
+            };
+            let mut c = Commit::new();
+            c.update(
+                PurchaseOrder {
+                    state: o.state.apply(event)?,
+                    updated_at: self.now(),
+                    ..o.clone()
+                }
+                .to_record(),
+                po.order.version,
+            );
+            let make = Self::new_doc(&s, StockDocType::StockIn, note);
+            let supplier_id = o.supplier_id;
+            let doc = move |id, number, date, at| StockDoc {
+                supplier_id: Some(supplier_id),
+                ..make(id, number, date, at)
+            };
+            self.write_stock_doc(&s, action, c, ledger, "RK", doc, lines)
+                .await
+        });
+        self.logged(actor, action, "purchase_order", Some(input.order_id), res)
+            .await
     }
 
     // ------------------------------------------------------------------ stock-out
