@@ -48,6 +48,8 @@ pub static KINDS: &[&Kind] = &[
     &crate::purchase::SUPPLIER_INVOICE,
     &crate::purchase::SUPPLIER_OPENING,
     &crate::inventory::WAREHOUSE,
+    &crate::inventory::SHIPPING_NOTICE,
+    &crate::inventory::SHIPPING_NOTICE_LINE,
     &crate::inventory::STOCK_BALANCE,
     &crate::inventory::STOCK_DOC,
     &crate::inventory::STOCK_DOC_LINE,

@@ -9,15 +9,18 @@ use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
 use common::{block_on, Company};
-use crm_core::inventory::{MoveType, StockDocType, STOCK_BALANCE, STOCK_DOC, STOCK_MOVE};
+use crm_core::customer::CustomerInput;
+use crm_core::inventory::{
+    MoveType, NoticeState, ShipGate, StockDocType, STOCK_BALANCE, STOCK_DOC, STOCK_MOVE,
+};
 use crm_core::org::{Actor, Op, Permission, Resource};
 use crm_core::product::ProductInput;
 use crm_core::sales::{LineDraft, OrderState};
 use crm_core::service::{
-    NewEmployee, OrderInput, RequisitionInput, StockInInput, StockInLine, StockOutInput,
-    StockOutLine, TransferInput, WarehouseInput,
+    NewEmployee, NoticeInput, OrderInput, ReceiptInput, RequisitionInput, ShippingPolicy,
+    StockInInput, StockInLine, StockOutInput, StockOutLine, TransferInput, WarehouseInput,
 };
-use crm_core::store::{Kind, Query};
+use crm_core::store::{Entity, Kind, Query};
 use crm_core::{Crm, Error};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -791,5 +794,247 @@ fn stock_operations_are_denied_without_their_permission() {
         assert!(denied(&crm.stock_doc(s.co.unrelated, out.doc.id).await));
         assert!(denied(&crm.order_shipping(s.co.unrelated, order).await));
         assert!(crm.stock_doc(s.co.admin, out.doc.id).await.is_ok());
+    });
+}
+
+/// A library over the depot's store with other shipping rules (its own ids, the same clock).
+fn with_policy(s: &Depot, policy: ShippingPolicy) -> Crm {
+    Crm::new(s.crm().store().clone())
+        .with_clock(s.co.clock.clone())
+        .with_shipping_policy(policy)
+}
+
+/// Gives 张三 (the customers' owner) shipping-notice rights without the override.
+fn owner_writes_notices(s: &Depot) {
+    block_on(async {
+        let crm = s.crm();
+        let role = crm
+            .create_role(
+                s.co.admin,
+                "发货通知",
+                [Op::View, Op::Create, Op::Edit]
+                    .map(|op| Permission::new(Resource::ShippingNotice, op)),
+                false,
+            )
+            .await
+            .unwrap();
+        let org = crm.org().await.unwrap();
+        let mut e = org.employee(s.co.owner.employee_id()).unwrap().clone();
+        e.role_ids.insert(role.id);
+        crm.update_employee(s.co.admin, e).await.unwrap();
+    });
+}
+
+#[test]
+fn a_notice_is_held_until_its_orders_are_paid_and_the_warehouse_ships_only_released_notices() {
+    let s = depot();
+    owner_writes_notices(&s);
+    let crm = with_policy(
+        &s,
+        ShippingPolicy {
+            gate: ShipGate::FullyPaid,
+            stock_out_from_notice: true,
+        },
+    );
+    block_on(async {
+        s.stock_in(vec![receipt(s.drill, s.main, "10", "80")]).await;
+        let (order, lines) = s.order(s.customer, &[(s.drill, "2")]).await; // 226.00 gross
+        let notice = crm
+            .create_shipping_notice(
+                s.co.owner,
+                NoticeInput::builder()
+                    .lines(vec![(lines[0], d("2"))])
+                    .build(),
+            )
+            .await
+            .unwrap();
+        let n = notice.notice.value.id;
+        assert_eq!(notice.notice.value.state, NoticeState::Held);
+        assert!(notice
+            .notice
+            .value
+            .hold_reason
+            .as_deref()
+            .unwrap()
+            .contains("not fully paid"));
+        // The warehouse may not ship around the notice, nor ship it while held.
+        let direct = crm
+            .stock_out(s.clerk, s.out(&[(lines[0], s.main, "2")]))
+            .await;
+        assert!(
+            matches!(&direct, Err(Error::Invalid { field, .. }) if field == "notice_id"),
+            "{direct:?}"
+        );
+        let mut held = s.out(&[(lines[0], s.main, "2")]);
+        held.notice_id = Some(n);
+        let r = crm.stock_out(s.clerk, held.clone()).await;
+        assert!(
+            matches!(&r, Err(Error::Invalid { reason, .. }) if reason.contains("held")),
+            "{r:?}"
+        );
+        // Releasing needs the rule to pass (or the override).
+        let early = crm.release_shipping_notice(s.co.owner, n).await;
+        assert!(
+            matches!(early, Err(Error::PermissionDenied(_))),
+            "{early:?}"
+        );
+        let account = crm
+            .create_cash_account(s.co.admin, "工行基本户", true, "CNY", None)
+            .await
+            .unwrap();
+        crm.record_receipt(
+            s.co.admin,
+            ReceiptInput::builder()
+                .customer_id(s.customer)
+                .account_id(account.id)
+                .method("银行转账".into())
+                .amount(d("226.00"))
+                .allocations(vec![(order, d("226.00"))])
+                .build(),
+        )
+        .await
+        .unwrap();
+        let released = crm.release_shipping_notice(s.co.owner, n).await.unwrap();
+        assert_eq!(released.notice.value.state, NoticeState::Released);
+        let out = crm.stock_out(s.clerk, held).await.unwrap();
+        assert_eq!(out.doc.notice_id, Some(n));
+        let after = crm.shipping_notice(s.clerk, n).await.unwrap();
+        assert_eq!(after.notice.value.state, NoticeState::Shipped);
+        assert_eq!(after.lines[0].value.shipped, d("2"));
+        assert_eq!(
+            crm.order_shipping(s.clerk, order).await.unwrap().state,
+            OrderState::Shipped
+        );
+    });
+}
+
+#[test]
+fn an_administrator_overrides_a_held_notice_and_the_override_is_audited() {
+    let s = depot();
+    let crm = with_policy(
+        &s,
+        ShippingPolicy {
+            gate: ShipGate::FullyPaid,
+            stock_out_from_notice: false,
+        },
+    );
+    block_on(async {
+        let (_, lines) = s.order(s.customer, &[(s.drill, "2")]).await;
+        let n = crm
+            .create_shipping_notice(
+                s.co.admin,
+                NoticeInput::builder()
+                    .lines(vec![(lines[0], d("1"))])
+                    .build(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(n.notice.value.state, NoticeState::Held);
+        let r = crm
+            .release_shipping_notice(s.co.admin, n.notice.value.id)
+            .await
+            .unwrap();
+        assert_eq!(r.notice.value.state, NoticeState::Released);
+        let log = crm
+            .store()
+            .query(&Query::all(&crm_core::audit::AUDIT_ENTRY))
+            .await
+            .unwrap();
+        let entry = log
+            .records
+            .iter()
+            .map(|r| crm_core::audit::AuditEntry::from_record(r).unwrap())
+            .find(|e| e.action == "shipping_notice.release")
+            .unwrap();
+        assert!(entry.detail["overrode"]
+            .as_str()
+            .unwrap()
+            .contains("not fully paid"));
+    });
+}
+
+#[test]
+fn notices_never_claim_more_than_is_left_and_direct_stock_outs_leave_their_claims_alone() {
+    let s = depot();
+    block_on(async {
+        let crm = s.crm();
+        s.stock_in(vec![receipt(s.drill, s.main, "10", "80")]).await;
+        let (_, lines) = s.order(s.customer, &[(s.drill, "5")]).await;
+        let notice = |q: &str| {
+            crm.create_shipping_notice(
+                s.co.admin,
+                NoticeInput::builder().lines(vec![(lines[0], d(q))]).build(),
+            )
+        };
+        let first = notice("3").await.unwrap();
+        assert_eq!(first.notice.value.state, NoticeState::Released);
+        let r = crm
+            .stock_out(s.clerk, s.out(&[(lines[0], s.main, "3")]))
+            .await;
+        assert!(
+            matches!(&r, Err(Error::Invalid { reason, .. }) if reason.contains("held by other shipping notices")),
+            "{r:?}"
+        );
+        crm.stock_out(s.clerk, s.out(&[(lines[0], s.main, "2")]))
+            .await
+            .unwrap();
+        let over = notice("1").await;
+        assert!(
+            matches!(&over, Err(Error::Invalid { field, .. }) if field == "lines[0].quantity"),
+            "{over:?}"
+        );
+        // Cancelling the first notice frees its claim.
+        crm.cancel_shipping_notice(s.co.admin, first.notice.value.id)
+            .await
+            .unwrap();
+        notice("3").await.unwrap();
+    });
+}
+
+#[test]
+fn a_notice_for_a_customer_over_the_credit_limit_is_held() {
+    let s = depot();
+    let crm = with_policy(
+        &s,
+        ShippingPolicy {
+            gate: ShipGate::WithinCredit,
+            stock_out_from_notice: false,
+        },
+    );
+    block_on(async {
+        let c = crm.customer(s.co.admin, s.customer).await.unwrap();
+        let mut input = CustomerInput::builder().name(c.value.name.clone()).build();
+        input.credit_limit = Some(d("300.00"));
+        crm.update_customer(s.co.admin, s.customer, c.version, input)
+            .await
+            .unwrap();
+        let (_, small) = s.order(s.customer, &[(s.drill, "2")]).await; // 226.00 owed
+        let ok = crm
+            .create_shipping_notice(
+                s.co.admin,
+                NoticeInput::builder()
+                    .lines(vec![(small[0], d("2"))])
+                    .build(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(ok.notice.value.state, NoticeState::Released);
+        let (_, more) = s.order(s.customer, &[(s.drill, "1")]).await; // 339.00 owed
+        let held = crm
+            .create_shipping_notice(
+                s.co.admin,
+                NoticeInput::builder()
+                    .lines(vec![(more[0], d("1"))])
+                    .build(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(held.notice.value.state, NoticeState::Held);
+        assert!(held
+            .notice
+            .value
+            .hold_reason
+            .unwrap()
+            .contains("credit limit"));
     });
 }

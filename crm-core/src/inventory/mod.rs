@@ -12,11 +12,16 @@
 //! across warehouses unchanged. Operations live in `service/stock.rs`.
 
 mod model;
+mod notice;
 pub mod valuation;
 
 pub use model::{
     MoveType, StockBalance, StockDoc, StockDocLine, StockDocType, StockMove, Stocktake,
     StocktakeLine, StocktakeState, Warehouse, STOCKTAKE, STOCKTAKE_LINE, STOCK_BALANCE, STOCK_DOC,
     STOCK_DOC_LINE, STOCK_MOVE, WAREHOUSE,
+};
+pub use notice::{
+    NoticeEvent, NoticeLine, NoticeState, ShipGate, ShippingNotice, SHIPPING_NOTICE,
+    SHIPPING_NOTICE_LINE,
 };
 pub use valuation::{Position, Posting, COST_DECIMALS, VALUATION_ROUNDING, VALUE_DECIMALS};

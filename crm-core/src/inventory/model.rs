@@ -343,6 +343,8 @@ pub struct StockDoc {
     pub owner_id: Option<Uuid>,
     /// The supplier a stock-in received from.
     pub supplier_id: Option<Uuid>,
+    /// The shipping notice a stock-out shipped.
+    pub notice_id: Option<Uuid>,
     /// The department a requisition is for.
     pub department_id: Option<Uuid>,
     /// The project a requisition is for.
@@ -369,6 +371,7 @@ pub static STOCK_DOC: Kind = Kind {
         Column::nullable("customer_id", T::Id).refs("customer", OnDelete::Restrict),
         Column::nullable("owner_id", T::Id).refs("employee", OnDelete::Keep),
         Column::nullable("supplier_id", T::Id).refs("supplier", OnDelete::Restrict),
+        Column::nullable("notice_id", T::Id).refs("shipping_notice", OnDelete::Restrict),
         Column::nullable("department_id", T::Id).refs("department", OnDelete::Keep),
         Column::nullable("project", T::Text),
         Column::nullable("carrier", T::Text),
@@ -409,6 +412,7 @@ impl Entity for StockDoc {
             self.customer_id.into(),
             self.owner_id.into(),
             self.supplier_id.into(),
+            self.notice_id.into(),
             self.department_id.into(),
             self.project.clone().into(),
             self.carrier.clone().into(),
@@ -428,6 +432,7 @@ impl Entity for StockDoc {
             customer_id: f.opt_id("customer_id")?,
             owner_id: f.opt_id("owner_id")?,
             supplier_id: f.opt_id("supplier_id")?,
+            notice_id: f.opt_id("notice_id")?,
             department_id: f.opt_id("department_id")?,
             project: f.opt_text("project")?,
             carrier: f.opt_text("carrier")?,

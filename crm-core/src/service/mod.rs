@@ -18,6 +18,7 @@ mod purchasing;
 mod receipts;
 mod reports;
 mod sales;
+mod shipping;
 mod stock;
 
 use std::sync::{Arc, RwLock};
@@ -51,6 +52,7 @@ pub use purchasing::{
 pub use receipts::{ReceiptDoc, ReceiptInput};
 pub use reports::{DepartmentRow, PerformanceRow, ProductSalesRow, SalesPerformance};
 pub use sales::{DocSearch, OrderDoc, OrderInput, QuoteDoc, QuoteInput};
+pub use shipping::{NoticeDoc, NoticeInput, ShippingPolicy};
 pub use stock::{
     LineShipping, OnHandRow, OrderShipping, PurchaseReceiptInput, RequisitionInput,
     SafetyStockAlert, StockDocView, StockInInput, StockInLine, StockOutInput, StockOutLine,
@@ -78,6 +80,7 @@ pub struct Crm {
     tax: TaxSettings,
     policy: SalesPolicy,
     images: ImagePolicy,
+    shipping: ShippingPolicy,
     /// The organisation snapshot and the revision it was loaded at. A std lock: it is held only
     /// to clone an `Arc`, never across an await point.
     org: RwLock<Option<(u64, Arc<Org>)>>,
@@ -107,6 +110,7 @@ impl Crm {
             tax: TaxSettings::default(),
             policy: SalesPolicy::default(),
             images: ImagePolicy::default(),
+            shipping: ShippingPolicy::default(),
             org: RwLock::new(None),
         }
     }

@@ -25,9 +25,9 @@ use uuid::Uuid;
 use super::{Crm, OrderDoc, Session};
 use crate::error::{Error, Result};
 use crate::inventory::{
-    MoveType, Position, Posting, StockBalance, StockDoc, StockDocLine, StockDocType, StockMove,
-    Stocktake, StocktakeLine, StocktakeState, Warehouse, STOCKTAKE, STOCKTAKE_LINE, STOCK_BALANCE,
-    STOCK_DOC, STOCK_DOC_LINE, STOCK_MOVE, WAREHOUSE,
+    MoveType, NoticeState, Position, Posting, StockBalance, StockDoc, StockDocLine, StockDocType,
+    StockMove, Stocktake, StocktakeLine, StocktakeState, Warehouse, STOCKTAKE, STOCKTAKE_LINE,
+    STOCK_BALANCE, STOCK_DOC, STOCK_DOC_LINE, STOCK_MOVE, WAREHOUSE,
 };
 use crate::org::{Actor, Op, Permission, Resource};
 use crate::product::{Product, PRODUCT};
@@ -111,6 +111,10 @@ pub struct PurchaseReceiptInput {
 /// Goods shipped (出库) against one or more approved orders of one customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TypedBuilder)]
 pub struct StockOutInput {
+    /// The released shipping notice it ships; required when the company ships from notices
+    /// ([`super::ShippingPolicy::stock_out_from_notice`]).
+    #[builder(default, setter(strip_option))]
+    pub notice_id: Option<Uuid>,
     /// Business date; today when absent.
     #[builder(default, setter(strip_option))]
     pub date: Option<NaiveDate>,
@@ -601,6 +605,7 @@ impl Crm {
             customer_id: None,
             owner_id: None,
             supplier_id: None,
+            notice_id: None,
             department_id: None,
             project: None,
             carrier: None,
@@ -1074,7 +1079,7 @@ impl Crm {
     // ------------------------------------------------------------------ stock-out
 
     /// Units shipped so far per order line of `order_ids`.
-    async fn shipped_of(&self, order_ids: &[Uuid]) -> Result<HashMap<Uuid, Decimal>> {
+    pub(super) async fn shipped_of(&self, order_ids: &[Uuid]) -> Result<HashMap<Uuid, Decimal>> {
         let q = Query::filter(
             &STOCK_DOC_LINE,
             Filter::And(vec![
@@ -1214,20 +1219,71 @@ impl Crm {
                 }
             }
             let mut shipped = self.shipped_of(&order_ids).await?;
+            // Units open notices (other than the one shipped) hold for their own stock-outs.
+            let claims = self.notice_claims(&order_ids, input.notice_id).await?;
+            let mut notice = match input.notice_id {
+                Some(id) => Some(self.load_notice(id).await.map_err(|e| match e {
+                    Error::NotFound { .. } => {
+                        Error::invalid("notice_id", format!("no shipping notice {id}"))
+                    }
+                    e => e,
+                })?),
+                None if self.shipping.stock_out_from_notice => {
+                    return Err(Error::invalid(
+                        "notice_id",
+                        "goods ship against a released shipping notice (company setting)",
+                    ))
+                }
+                None => None,
+            };
+            if let Some(n) = &notice {
+                let v = &n.notice.value;
+                if !matches!(v.state, NoticeState::Released | NoticeState::PartlyShipped) {
+                    return Err(Error::invalid(
+                        "notice_id",
+                        format!("shipping notice {} is {}", v.number, v.state.as_str()),
+                    ));
+                }
+            }
             for (i, l) in input.lines.iter().enumerate() {
                 let ol = &found[&l.order_line_id];
                 let done = shipped.entry(ol.id).or_default();
                 *done += l.quantity;
-                if *done > ol.quantity {
+                let held = claims.get(&ol.id).copied().unwrap_or_default();
+                if *done + held > ol.quantity {
                     return Err(Error::invalid(
                         format!("lines[{i}].quantity"),
                         format!(
-                            "{} of {} is more than is left to ship ({})",
+                            "{} of {} is more than is left to ship ({}, of which {held} held by other shipping notices)",
                             l.quantity,
                             ol.product_name,
                             ol.quantity - (*done - l.quantity)
                         ),
                     ));
+                }
+                if let Some(n) = notice.as_mut() {
+                    let nl = n
+                        .lines
+                        .iter_mut()
+                        .find(|x| x.value.order_line_id == ol.id)
+                        .ok_or_else(|| {
+                            Error::invalid(
+                                format!("lines[{i}].order_line_id"),
+                                format!("{} is not on the shipping notice", ol.product_name),
+                            )
+                        })?;
+                    nl.value.shipped += l.quantity;
+                    if nl.value.shipped > nl.value.quantity {
+                        return Err(Error::invalid(
+                            format!("lines[{i}].quantity"),
+                            format!(
+                                "{} of {} is more than the shipping notice leaves ({})",
+                                l.quantity,
+                                ol.product_name,
+                                nl.value.quantity - (nl.value.shipped - l.quantity)
+                            ),
+                        ));
+                    }
                 }
             }
             let pairs: Vec<(Uuid, Uuid)> = input
@@ -1262,6 +1318,24 @@ impl Crm {
             }
             // Each order moves on; its version guards what was left to ship.
             let mut c = Commit::new();
+            let notice_id = input.notice_id;
+            if let Some(n) = notice {
+                let complete = n.lines.iter().all(|l| l.value.shipped >= l.value.quantity);
+                let v = &n.notice.value;
+                c.update(
+                    crate::inventory::ShippingNotice {
+                        state: v
+                            .state
+                            .apply(crate::inventory::NoticeEvent::Shipped { complete })?,
+                        ..v.clone()
+                    }
+                    .to_record(),
+                    n.notice.version,
+                );
+                for l in &n.lines {
+                    c.update(l.value.to_record(), l.version);
+                }
+            }
             for doc in orders.values() {
                 let o = &doc.order.value;
                 let complete = doc
@@ -1281,6 +1355,7 @@ impl Crm {
             }
             let make = Self::new_doc(&s, StockDocType::StockOut, note);
             let doc = move |id, number, date, at| StockDoc {
+                notice_id,
                 customer_id: Some(customer_id),
                 owner_id: Some(owner_id),
                 carrier,
