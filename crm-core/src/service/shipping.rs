@@ -316,8 +316,8 @@ impl Crm {
                         format!("no sales order line {line_id}"),
                     )
                 })?;
-                if !orders.contains_key(&ol.doc_id) {
-                    orders.insert(ol.doc_id, self.load_order(ol.doc_id).await?);
+                if let std::collections::btree_map::Entry::Vacant(e) = orders.entry(ol.doc_id) {
+                    e.insert(self.load_order(ol.doc_id).await?);
                 }
             }
             let first = orders
