@@ -585,3 +585,35 @@ fn purchasing_is_denied_without_its_permissions() {
         ));
     });
 }
+
+#[test]
+fn the_purchase_summary_sums_approved_orders_per_supplier() {
+    let b = buyers();
+    block_on(async {
+        let crm = b.crm();
+        b.approved(b.acme, vec![line(b.drill, "10", "60")]).await; // 600 + 78
+        b.approved(b.acme, vec![line(b.bolt, "100", "0.3")]).await; // 30 + 3.90
+                                                                    // A draft is not a purchase yet.
+        crm.create_purchase_order(
+            b.buyer,
+            PurchaseOrderInput::builder()
+                .supplier_id(b.bestco)
+                .lines(vec![line(b.drill, "1", "60")])
+                .build(),
+        )
+        .await
+        .unwrap();
+        let day = |m, dd| chrono::NaiveDate::from_ymd_opt(2026, m, dd).unwrap();
+        let rows = crm
+            .purchase_summary(b.buyer, day(3, 1), day(3, 31))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!((r.supplier_id, r.orders), (b.acme, 2));
+        assert_eq!(
+            (r.net, r.tax, r.gross),
+            (d("630.00"), d("81.90"), d("711.90"))
+        );
+    });
+}

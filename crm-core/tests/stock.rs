@@ -1038,3 +1038,96 @@ fn a_notice_for_a_customer_over_the_credit_limit_is_held() {
             .contains("credit limit"));
     });
 }
+
+#[test]
+fn goods_reports_list_unshipped_lines_goods_issued_and_slow_movers() {
+    let s = depot();
+    block_on(async {
+        let crm = s.crm();
+        s.stock_in(vec![
+            receipt(s.drill, s.main, "10", "80"),
+            receipt(s.bolt, s.second, "100", "0.5"),
+        ])
+        .await;
+        let (order, lines) = s.order(s.customer, &[(s.drill, "5")]).await;
+        crm.stock_out(s.clerk, s.out(&[(lines[0], s.main, "3")]))
+            .await
+            .unwrap();
+        crm.requisition(
+            s.clerk,
+            RequisitionInput::builder()
+                .warehouse_id(s.main)
+                .project("展会样机".into())
+                .lines(vec![(s.drill, d("1"))])
+                .build(),
+        )
+        .await
+        .unwrap();
+        let unshipped = crm.unshipped_goods(s.clerk).await.unwrap();
+        assert_eq!(unshipped.len(), 1);
+        assert_eq!(unshipped[0].order_id, order);
+        assert_eq!((unshipped[0].shipped, unshipped[0].left), (d("3"), d("2")));
+        // Administrators see it too; a salesperson without sales_order.view may not ask.
+        assert_eq!(crm.unshipped_goods(s.co.admin).await.unwrap(), unshipped);
+        assert!(denied(&crm.unshipped_goods(s.co.owner).await));
+        let day = |m, dd| NaiveDate::from_ymd_opt(2026, m, dd).unwrap();
+        let issued = crm
+            .goods_issued(s.clerk, day(3, 1), day(3, 31))
+            .await
+            .unwrap();
+        assert_eq!(issued.len(), 1);
+        assert_eq!(issued[0].month, "2026-03");
+        assert_eq!((issued[0].quantity, issued[0].value), (d("4"), d("320.00")));
+        assert!(crm
+            .goods_issued(s.clerk, day(4, 1), day(4, 30))
+            .await
+            .unwrap()
+            .is_empty());
+        // The bolts have not moved since they came in; the drills have.
+        let slow = crm.slow_moving_stock(s.clerk, day(3, 1)).await.unwrap();
+        assert_eq!(slow.len(), 1);
+        assert_eq!(
+            (slow[0].product_id, slow[0].on_hand, slow[0].value),
+            (s.bolt, d("100"), d("50.00"))
+        );
+    });
+}
+
+#[test]
+fn sales_by_region_groups_booked_lines_by_the_customers_province_and_industry() {
+    let s = depot();
+    block_on(async {
+        let crm = s.crm();
+        for (id, province, industry) in [
+            (s.customer, "上海", "机械"),
+            (s.other_customer, "浙江", "五金"),
+        ] {
+            let c = crm.customer(s.co.admin, id).await.unwrap();
+            let mut input = CustomerInput::builder().name(c.value.name.clone()).build();
+            input.province = Some(province.into());
+            input.industry = Some(industry.into());
+            crm.update_customer(s.co.admin, id, c.version, input)
+                .await
+                .unwrap();
+        }
+        s.order(s.customer, &[(s.drill, "2")]).await; // 226.00
+        s.order(s.customer, &[(s.drill, "1")]).await; // 113.00
+        s.order(s.other_customer, &[(s.drill, "1")]).await;
+        let day = |m, dd| NaiveDate::from_ymd_opt(2026, m, dd).unwrap();
+        let rows = crm
+            .sales_by_region(s.co.admin, day(3, 1), day(3, 31))
+            .await
+            .unwrap();
+        let got: Vec<_> = rows
+            .iter()
+            .map(|r| (r.province.as_str(), r.industry.as_str(), r.orders, r.gross))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("上海", "机械", 2, d("339.00")),
+                ("浙江", "五金", 1, d("113.00"))
+            ]
+        );
+    });
+}

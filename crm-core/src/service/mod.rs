@@ -8,6 +8,7 @@
 mod courier;
 mod customers;
 mod exchange;
+mod goods_reports;
 mod invoices;
 mod org;
 mod print;
@@ -41,6 +42,7 @@ pub use exchange::{
     DuplicateOf, ImportMode, ImportOptions, ImportPhase, ImportProgress, ImportReport, RowOutcome,
     RowResult,
 };
+pub use goods_reports::{IssuedRow, PurchaseSummaryRow, RegionRow, SlowMovingRow, UnshippedRow};
 pub use invoices::{InvoiceDoc, InvoiceInput, LineInvoicing, OrderInvoicing, RedInvoiceInput};
 pub use org::NewEmployee;
 pub use product_images::ImageBytes;
