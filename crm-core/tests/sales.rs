@@ -994,6 +994,7 @@ fn over_invoicing_is_allowed_only_by_the_policy() {
         .with_clock(s.co.clock.clone())
         .with_sales_policy(SalesPolicy {
             allow_over_invoicing: true,
+            ..SalesPolicy::default()
         });
     block_on(async {
         let o = approved_order(&s, vec![line(s.drill, "2")]).await;

@@ -17,8 +17,9 @@ use crm_core::org::{Actor, Op, Permission, Resource};
 use crm_core::product::ProductInput;
 use crm_core::sales::{LineDraft, OrderState};
 use crm_core::service::{
-    NewEmployee, NoticeInput, OrderInput, ReceiptInput, RequisitionInput, ShippingPolicy,
-    StockInInput, StockInLine, StockOutInput, StockOutLine, TransferInput, WarehouseInput,
+    NewEmployee, NoticeInput, OrderInput, ReceiptInput, ReceivableBasis, RequisitionInput,
+    SalesPolicy, ShippingPolicy, StockInInput, StockInLine, StockOutInput, StockOutLine,
+    TransferInput, WarehouseInput,
 };
 use crm_core::store::{Entity, Kind, Query};
 use crm_core::{Crm, Error};
@@ -1127,6 +1128,58 @@ fn sales_by_region_groups_booked_lines_by_the_customers_province_and_industry() 
             vec![
                 ("上海", "机械", 2, d("339.00")),
                 ("浙江", "五金", 1, d("113.00"))
+            ]
+        );
+    });
+}
+
+#[test]
+fn receivables_reckoned_per_stock_out_fall_due_as_goods_ship() {
+    let s = depot();
+    let crm = Crm::new(s.crm().store().clone())
+        .with_clock(s.co.clock.clone())
+        .with_sales_policy(SalesPolicy {
+            receivable_basis: ReceivableBasis::PerStockOut,
+            ..SalesPolicy::default()
+        });
+    block_on(async {
+        s.stock_in(vec![receipt(s.drill, s.main, "10", "80")]).await;
+        let today = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        // 3 drills at 113.00: 339.00, nothing due until something ships.
+        let (_, lines) = s.order(s.customer, &[(s.drill, "3")]).await;
+        async fn owed(crm: &Crm, admin: Actor, customer: Uuid, today: NaiveDate) -> Decimal {
+            crm.receivables(admin, today, Some(customer))
+                .await
+                .unwrap()
+                .first()
+                .map_or(Decimal::ZERO, |r| r.due)
+        }
+        let owed = |crm| owed(crm, s.co.admin, s.customer, today);
+        assert_eq!(owed(&crm).await, d("0"));
+        // Under the default basis the whole order is due at once.
+        assert_eq!(owed(s.crm()).await, d("339.00"));
+        crm.stock_out(s.clerk, s.out(&[(lines[0], s.main, "1")]))
+            .await
+            .unwrap();
+        assert_eq!(owed(&crm).await, d("113.00"));
+        crm.stock_out(s.clerk, s.out(&[(lines[0], s.main, "2")]))
+            .await
+            .unwrap();
+        assert_eq!(owed(&crm).await, d("339.00"));
+        let statement = crm
+            .customer_statement(s.co.admin, s.customer)
+            .await
+            .unwrap();
+        let shipped: Vec<_> = statement
+            .iter()
+            .filter(|l| l.entry == "stock_out")
+            .map(|l| (l.number.as_str(), l.debit))
+            .collect();
+        assert_eq!(
+            shipped,
+            vec![
+                ("CK-2026-000001", d("113.00")),
+                ("CK-2026-000002", d("226.00"))
             ]
         );
     });

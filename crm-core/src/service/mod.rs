@@ -93,6 +93,21 @@ pub struct Crm {
 pub struct SalesPolicy {
     /// Whether an order line may be invoiced beyond its ordered quantity (off by default).
     pub allow_over_invoicing: bool,
+    /// What makes an amount due: an approved order (default) or goods shipped.
+    pub receivable_basis: ReceivableBasis,
+}
+
+/// When a customer owes for a sale (a company setting, [`SalesPolicy::receivable_basis`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceivableBasis {
+    /// The whole order is due once approved, dated by the order.
+    #[default]
+    PerOrder,
+    /// Each stock-out makes due the share of the order it shipped (each line's gross in
+    /// proportion to the units shipped, the shipment completing a line taking what is left of
+    /// it), dated by the stock-out.
+    PerStockOut,
 }
 
 /// An actor resolved for one attempt of one operation.

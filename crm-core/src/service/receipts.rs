@@ -82,9 +82,21 @@ fn due(o: &SalesOrder) -> bool {
     o.state.is_sale()
 }
 
+/// An amount falling due: an approved order, or what one stock-out shipped of an order
+/// (see [`super::ReceivableBasis`]).
+struct Due {
+    order_id: Uuid,
+    date: NaiveDate,
+    /// The order's or the stock-out's number.
+    number: String,
+    amount: Decimal,
+}
+
 /// What the receivables of a set of customers rest on.
 struct Ledger {
     orders: Vec<SalesOrder>,
+    /// What falls due, oldest first.
+    dues: Vec<Due>,
     reds: Vec<Invoice>,
     receipts: Vec<Receipt>,
     allocations: Vec<Allocation>,
@@ -160,13 +172,112 @@ impl Crm {
             .into_iter()
             .filter(|a| order_ids.contains(&a.order_id) && receipt_ids.contains(&a.receipt_id))
             .collect();
+        let orders: Vec<SalesOrder> = orders.into_iter().filter(due).collect();
+        let dues = self.dues_of(&orders).await?;
         Ok(Ledger {
-            orders: orders.into_iter().filter(due).collect(),
+            dues,
+            orders,
             reds,
             receipts,
             allocations,
             openings: self.all_where(&OPENING_BALANCE, by()).await?,
         })
+    }
+
+    /// What falls due for `orders` under the company's receivable basis, oldest first.
+    async fn dues_of(&self, orders: &[SalesOrder]) -> Result<Vec<Due>> {
+        let mut dues: Vec<Due> = match self.policy.receivable_basis {
+            super::ReceivableBasis::PerOrder => orders
+                .iter()
+                .map(|o| Due {
+                    order_id: o.id,
+                    date: o.order_date,
+                    number: o.number.clone(),
+                    amount: o.gross,
+                })
+                .collect(),
+            super::ReceivableBasis::PerStockOut => self.shipped_dues(orders).await?,
+        };
+        dues.sort_by(|a, b| (a.date, &a.number).cmp(&(b.date, &b.number)));
+        Ok(dues)
+    }
+
+    /// One due per stock-out and order: the increase, over the stock-out's lines, of each
+    /// line's gross in proportion to the units shipped so far (the shipment completing a line
+    /// takes exactly what is left of its gross).
+    async fn shipped_dues(&self, orders: &[SalesOrder]) -> Result<Vec<Due>> {
+        use crate::inventory::{StockDoc, StockDocLine, StockDocType, STOCK_DOC, STOCK_DOC_LINE};
+        use crate::sales::{OrderLine, SALES_ORDER_LINE};
+        if orders.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Value> = orders.iter().map(|o| Value::Id(o.id)).collect();
+        let order_lines: HashMap<Uuid, OrderLine> = self
+            .all_where::<OrderLine>(&SALES_ORDER_LINE, Filter::In("order_id", ids.clone()))
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+        let mut shipped: Vec<StockDocLine> = self
+            .all_where(
+                &STOCK_DOC_LINE,
+                Filter::And(vec![
+                    Filter::In("order_id", ids),
+                    Filter::Eq(
+                        "doc_type",
+                        Value::Text(StockDocType::StockOut.as_str().into()),
+                    ),
+                ]),
+            )
+            .await?;
+        shipped.sort_by(|a, b| {
+            (a.doc_date, a.doc_id, a.position).cmp(&(b.doc_date, b.doc_id, b.position))
+        });
+        let mut doc_ids: Vec<Uuid> = shipped.iter().map(|l| l.doc_id).collect();
+        doc_ids.dedup();
+        let numbers: HashMap<Uuid, String> = self
+            .store
+            .get_many(&STOCK_DOC, &doc_ids)
+            .await?
+            .iter()
+            .map(|r| StockDoc::from_record(r).map(|d| (d.id, d.number)))
+            .collect::<Result<_>>()?;
+        let mut so_far: HashMap<Uuid, Decimal> = HashMap::new();
+        let mut dues: Vec<Due> = Vec::new();
+        for l in &shipped {
+            let (Some(ol), Some(order_id)) = (
+                l.order_line_id.and_then(|i| order_lines.get(&i)),
+                l.order_id,
+            ) else {
+                continue;
+            };
+            let before = so_far.get(&ol.id).copied().unwrap_or_default();
+            let after = before + l.quantity;
+            so_far.insert(ol.id, after);
+            let share = |q: Decimal| {
+                if q >= ol.quantity {
+                    ol.gross
+                } else {
+                    round(ol.gross * q / ol.quantity, 2, RoundingPolicy::HalfUp)
+                }
+            };
+            let amount = share(after) - share(before);
+            match dues.last_mut() {
+                Some(d)
+                    if d.number == numbers.get(&l.doc_id).cloned().unwrap_or_default()
+                        && d.order_id == order_id =>
+                {
+                    d.amount += amount;
+                }
+                _ => dues.push(Due {
+                    order_id,
+                    date: l.doc_date,
+                    number: numbers.get(&l.doc_id).cloned().unwrap_or_default(),
+                    amount,
+                }),
+            }
+        }
+        Ok(dues)
     }
 
     /// Adds a bank or cash account.
@@ -688,13 +799,23 @@ impl Crm {
                 r.opening += ob.amount_cny;
                 r.ageing.add(ob.amount_cny, ob.as_of, as_of);
             }
+            // Credits and receipts of an order settle its oldest dues first; what is left of
+            // each due is aged by its date (more than was due stays with the order's date).
             for o in &ledger.orders {
                 let cr = credited.get(&o.id).copied().unwrap_or_default();
                 let al = allocated.get(&o.id).copied().unwrap_or_default();
                 let r = Self::row(&mut out, &names, o.customer_id);
-                r.due += o.gross;
                 r.credited += cr;
-                r.ageing.add(o.gross - cr - al, o.order_date, as_of);
+                let mut settled = cr + al;
+                for d in ledger.dues.iter().filter(|d| d.order_id == o.id) {
+                    r.due += d.amount;
+                    let taken = settled.min(d.amount).max(Decimal::ZERO);
+                    settled -= taken;
+                    r.ageing.add(d.amount - taken, d.date, as_of);
+                }
+                if !settled.is_zero() {
+                    r.ageing.add(-settled, o.order_date, as_of);
+                }
             }
             for rc in &ledger.receipts {
                 let r = Self::row(&mut out, &names, rc.customer_id);
@@ -771,11 +892,15 @@ impl Crm {
                 };
                 lines.push((ob.as_of, 0, line(ob.as_of, "opening", "", d, cr)));
             }
-            for o in &l.orders {
+            let entry = match self.policy.receivable_basis {
+                super::ReceivableBasis::PerOrder => "order",
+                super::ReceivableBasis::PerStockOut => "stock_out",
+            };
+            for d in &l.dues {
                 lines.push((
-                    o.order_date,
+                    d.date,
                     1,
-                    line(o.order_date, "order", &o.number, o.gross, Decimal::ZERO),
+                    line(d.date, entry, &d.number, d.amount, Decimal::ZERO),
                 ));
             }
             for i in &l.reds {
