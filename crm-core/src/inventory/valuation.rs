@@ -13,9 +13,11 @@
 //!   the amounts never go through it.
 //!
 //! Where a warehouse allows negative stock, an issue beyond what is on hand takes the whole
-//! value and values the shortfall at the last known unit cost; a later receipt that brings the
-//! quantity back to exactly zero would leave a value that belongs to no unit, so that remainder
-//! is booked as an adjustment ([`Posting::adjustment`]) and the value set to zero.
+//! value and values the shortfall at the last known unit cost. A later receipt fills the
+//! shortfall: the units it leaves on hand are worth their share of the receipt, units still
+//! short stay at the last cost, and the difference between what the shortfall was issued at and
+//! what it really cost is booked as an adjustment ([`Posting::adjustment`]), so a position with
+//! units never carries a negative value and a position of zero units is worth zero.
 //!
 //! ```
 //! use crm_core::inventory::Position;
@@ -166,7 +168,32 @@ impl Position {
         let unit_cost = cost_of(overflow(value.checked_div(quantity))?);
         let q = overflow(self.quantity.checked_add(quantity))?;
         let v = overflow(self.value.checked_add(value))?;
-        let (after, adjustment) = Position::settle(q, v, unit_cost);
+        let (after, adjustment) = if self.quantity < Decimal::ZERO {
+            // The receipt fills a shortfall that was issued at the last cost. The units left
+            // on hand are the receipt's own, worth their share of it; units still short stay
+            // at the last cost; the difference is the cost the estimate missed, booked apart.
+            let target = if q > Decimal::ZERO {
+                value_of(overflow(
+                    overflow(value.checked_mul(q))?.checked_div(quantity),
+                )?)
+            } else {
+                value_of(overflow(q.checked_mul(self.last_cost))?)
+            };
+            let last_cost = if q > Decimal::ZERO {
+                unit_cost
+            } else {
+                self.last_cost
+            };
+            let after = Position {
+                quantity: q,
+                value: target,
+                last_cost,
+            };
+            let adjustment = overflow(target.checked_sub(v))?;
+            (after, (!adjustment.is_zero()).then_some(adjustment))
+        } else {
+            Position::settle(q, v, unit_cost)
+        };
         Ok(Posting {
             quantity,
             unit_cost,
@@ -359,6 +386,41 @@ mod tests {
             dec!(10.00) - dec!(15.00) + dec!(6.00) + dec!(-1.00),
             dec!(0)
         );
+    }
+
+    #[test]
+    fn a_receipt_that_fills_a_shortfall_values_the_units_left_at_its_own_cost() {
+        // 1 unit at 11.39, 19 issued (18 short at 11.39), then 19 received free of charge.
+        let p = after_receipts(&[(dec!(1), dec!(11.39))]);
+        let short = p.issue(dec!(19), true).unwrap();
+        assert_eq!(
+            (short.after.quantity, short.after.value),
+            (dec!(-18), dec!(-205.02))
+        );
+        let back = short.after.receive(dec!(19), dec!(0)).unwrap();
+        assert_eq!(
+            (back.after.quantity, back.after.value),
+            (dec!(1), dec!(0.00))
+        );
+        assert_eq!(back.adjustment, Some(dec!(205.02)));
+        // Partly filled: the units still short stay at the last cost.
+        let part = short.after.receive(dec!(8), dec!(12)).unwrap();
+        assert_eq!(
+            (part.after.quantity, part.after.value),
+            (dec!(-10), dec!(-113.90))
+        );
+        // −205.02 + 96.00 + adjustment = −113.90.
+        assert_eq!(part.adjustment, Some(dec!(-4.88)));
+        // Nothing lost: entries add up to the position.
+        let p2 = part.after.receive(dec!(12), dec!(10)).unwrap();
+        assert_eq!((p2.after.quantity, p2.after.value), (dec!(2), dec!(20.00)));
+        let sum = dec!(11.39)
+            + short.value
+            + part.value
+            + part.adjustment.unwrap()
+            + p2.value
+            + p2.adjustment.unwrap();
+        assert_eq!(sum, p2.after.value);
     }
 
     #[test]
