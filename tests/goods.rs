@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use crm::core::customer::CustomerInput;
+use crm::core::inventory::MoveType;
 use crm::core::product::ProductInput;
 use crm::core::sales::LineDraft;
 use crm::core::service::{
@@ -174,14 +175,15 @@ fn dec(n: u32) -> Decimal {
     Decimal::from(n)
 }
 
-/// Applies one step and says whether the library accepted it; a refusal must be the typed
-/// shortage and only where the model says stock is short.
+/// Applies one step (a refusal must be the typed shortage, and only where the model says stock
+/// is short) and returns the value of the adjustments a transfer booked.
 async fn apply(
     w: &World,
     model: &mut HashMap<(usize, usize), Decimal>,
     s: &Step,
-) -> Result<(), String> {
+) -> Result<Decimal, String> {
     let crm = &w.crm;
+    let mut adjusted = Decimal::ZERO;
     let short = |model: &HashMap<(usize, usize), Decimal>, p: usize, wh: usize, qty: u32| {
         wh != NEGATIVE_OK && model.get(&(p, wh)).copied().unwrap_or_default() < dec(qty)
     };
@@ -250,7 +252,16 @@ async fn apply(
                         .build(),
                 )
                 .await
-                .map(|_| ());
+                .map(|doc| {
+                    // A transfer into a warehouse that was short settles that shortfall's
+                    // cost: an adjustment, the only value a transfer may add or take away.
+                    adjusted = doc
+                        .moves
+                        .iter()
+                        .filter(|m| m.move_type == MoveType::Adjustment)
+                        .map(|m| m.value)
+                        .sum();
+                });
             if check(r, expect)? {
                 *model.entry((p, from)).or_default() -= dec(qty);
                 *model.entry((p, to)).or_default() += dec(qty);
@@ -295,7 +306,7 @@ async fn apply(
             }
         }
     }
-    Ok(())
+    Ok(adjusted)
 }
 
 /// The invariants after every step: balances equal the model and the ledger, in quantity and
@@ -376,7 +387,7 @@ async fn run_steps(store: Arc<dyn Store>, steps: &[Step]) -> Result<(), String> 
             )),
             _ => None,
         };
-        apply(&w, &mut model, s)
+        let adjusted = apply(&w, &mut model, s)
             .await
             .map_err(|e| format!("step {i}: {e}"))?;
         check(&w, &model)
@@ -387,6 +398,12 @@ async fn run_steps(store: Arc<dyn Store>, steps: &[Step]) -> Result<(), String> 
                 &w.crm.stock_on_hand(w.admin, None, None).await.unwrap(),
                 w.products[*p],
             );
+            let after = (after.0, after.1 - adjusted);
+            if !adjusted.is_zero() && !model.contains_key(&(*p, NEGATIVE_OK)) {
+                return Err(format!(
+                    "step {i}: a transfer booked {adjusted} with no shortfall anywhere"
+                ));
+            }
             if before != after {
                 return Err(format!(
                     "step {i}: transfer changed the totals {before:?} → {after:?}"

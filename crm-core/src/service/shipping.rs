@@ -24,6 +24,7 @@ use crate::inventory::{
     NoticeEvent, NoticeLine, NoticeState, ShipGate, ShippingNotice, SHIPPING_NOTICE,
     SHIPPING_NOTICE_LINE,
 };
+use crate::money::round_money;
 use crate::org::{Actor, Op, Permission, Resource};
 use crate::sales::{OrderLine, OrderState, SalesOrder, INVOICE, SALES_ORDER, SALES_ORDER_LINE};
 use crate::store::{Aggregate, Commit, Entity, Filter, GroupBy, Order, Query, Value, Versioned};
@@ -162,8 +163,10 @@ impl Crm {
                     let owed = o.gross - credited;
                     if allocated < owed {
                         return Ok(Some(format!(
-                            "order {} is not fully paid: {allocated} of {owed} received",
-                            o.number
+                            "order {} is not fully paid: {} of {} received",
+                            o.number,
+                            round_money(allocated),
+                            round_money(owed)
                         )));
                     }
                 }
@@ -186,8 +189,10 @@ impl Crm {
                 let balance = self.receivable_of(customer_id).await?;
                 if balance > limit {
                     Ok(Some(format!(
-                        "customer {} owes {balance}, beyond the credit limit of {limit}",
-                        c.name
+                        "customer {} owes {}, beyond the credit limit of {}",
+                        c.name,
+                        round_money(balance),
+                        round_money(limit)
                     )))
                 } else {
                     Ok(None)
