@@ -11,7 +11,9 @@
 //!   products, 5 warehouses and 365 days) written straight through the store port, then
 //!   `Crm::stock_value_as_of` (quantity and value per product and warehouse as of a date, one
 //!   aggregate over the ledger) timed three times, median printed. The issue's bar: seconds,
-//!   not minutes.
+//!   not minutes. Beside it `Crm::stock_on_hand`, the same report from the balances the
+//!   library keeps beside the ledger (the seed writes the balances its entries add up to),
+//!   checked to agree with the ledger's as-of report at the year's end.
 //!
 //! `CRM_BENCH_ENGINES` selects engines (`memory,sled,sqlite,postgres`); PostgreSQL is used when
 //! `CRM_BENCH_POSTGRES_URL` (else `CRM_TEST_POSTGRES_URL`, else the local server) answers, in a
@@ -23,13 +25,14 @@
 // Rates and latencies are reported as floating-point figures; no money is computed here.
 #![allow(clippy::float_arithmetic)]
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use crm::core::customer::CustomerInput;
-use crm::core::inventory::{MoveType, StockDoc, StockDocType, StockMove};
+use crm::core::inventory::{MoveType, Position, StockBalance, StockDoc, StockDocType, StockMove};
 use crm::core::org::Actor;
 use crm::core::product::ProductInput;
 use crm::core::sales::LineDraft;
@@ -161,8 +164,10 @@ async fn ship_one(d: &Depot, i: usize) -> Result<(), Error> {
 }
 
 /// Writes `n` ledger entries straight through the port: 200 products, 5 warehouses, one
-/// entry a day-slot over 2026, in commits of 5,000.
-async fn seed_ledger(crm: &Crm, admin: Actor, n: usize) -> NaiveDate {
+/// entry a day-slot over 2026, in commits of 5,000; then the balance of each product and
+/// warehouse they add up to (what the library keeps beside its ledger). Returns the date the
+/// as-of report is asked for and the total value of the balances.
+async fn seed_ledger(crm: &Crm, admin: Actor, n: usize) -> (NaiveDate, Decimal) {
     let store = crm.store().clone();
     let mut warehouses = Vec::new();
     for i in 0..5 {
@@ -218,17 +223,28 @@ async fn seed_ledger(crm: &Crm, admin: Actor, n: usize) -> NaiveDate {
     c.insert(doc.to_record());
     store.commit(c).await.expect("doc");
     let start = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+    let mut sums: HashMap<(Uuid, Uuid), (Decimal, Decimal)> = HashMap::new();
     let mut c = Commit::new();
     for k in 0..n {
         // Mostly receipts, every third entry an issue, so positions stay positive.
         let issue = k % 3 == 2;
         let qty = Decimal::from(1 + (k % 7) as i64);
         let value = Decimal::new(1000 + (k % 5000) as i64, 2);
+        let product_id = products[k % products.len()];
+        let warehouse_id = warehouses[(k / products.len()) % warehouses.len()];
+        let sum = sums.entry((product_id, warehouse_id)).or_default();
+        if issue {
+            sum.0 -= qty;
+            sum.1 -= value;
+        } else {
+            sum.0 += qty;
+            sum.1 += value;
+        }
         c.insert(
             StockMove {
                 id: Uuid::now_v7(),
-                product_id: products[k % products.len()],
-                warehouse_id: warehouses[(k / products.len()) % warehouses.len()],
+                product_id,
+                warehouse_id,
                 move_type: if issue {
                     MoveType::Issue
                 } else {
@@ -255,7 +271,27 @@ async fn seed_ledger(crm: &Crm, admin: Actor, n: usize) -> NaiveDate {
                 .expect("seed commit");
         }
     }
-    NaiveDate::from_ymd_opt(2026, 9, 30).expect("date")
+    let mut c = Commit::new();
+    let mut total = Decimal::ZERO;
+    for ((product_id, warehouse_id), (quantity, value)) in sums {
+        total += value;
+        c.insert(
+            StockBalance {
+                id: StockBalance::id_of(product_id, warehouse_id),
+                product_id,
+                warehouse_id,
+                position: Position {
+                    quantity,
+                    value,
+                    last_cost: Decimal::new(1234, 2),
+                },
+                updated_at: now,
+            }
+            .to_record(),
+        );
+    }
+    store.commit(c).await.expect("balances");
+    (NaiveDate::from_ymd_opt(2026, 9, 30).expect("date"), total)
 }
 
 fn run(_c: &mut Criterion, rt: &Runtime, engine: Engine, pg: Option<&Pg>) {
@@ -308,7 +344,7 @@ fn run(_c: &mut Criterion, rt: &Runtime, engine: Engine, pg: Option<&Pg>) {
     );
 
     let seeded = Instant::now();
-    let as_of = rt.block_on(seed_ledger(&d.crm, d.admin, ledger));
+    let (as_of, seeded_value) = rt.block_on(seed_ledger(&d.crm, d.admin, ledger));
     println!(
         "{}: seeded {ledger} ledger entries in {:.1} s",
         engine.name(),
@@ -329,6 +365,42 @@ fn run(_c: &mut Criterion, rt: &Runtime, engine: Engine, pg: Option<&Pg>) {
         "{}: stock value as of a date over {ledger} ledger entries: median {:.2} s ({rows} product × warehouse rows; target: seconds, not minutes)",
         engine.name(),
         times[1].as_secs_f64()
+    );
+
+    // The same positions as of the last day, and as kept beside the ledger: both must show
+    // what the seeded entries add up to (plus the depot's own stock), or the figures above
+    // measured a report that answers something else.
+    let year_end = rt
+        .block_on(d.crm.stock_value_as_of(
+            d.admin,
+            NaiveDate::from_ymd_opt(2026, 12, 31).expect("date"),
+        ))
+        .expect("report");
+    let mut times: Vec<Duration> = Vec::new();
+    let mut on_hand = None;
+    for _ in 0..3 {
+        let t = Instant::now();
+        on_hand = Some(
+            rt.block_on(d.crm.stock_on_hand(d.admin, None, None))
+                .expect("on hand"),
+        );
+        times.push(t.elapsed());
+    }
+    let on_hand = on_hand.expect("three runs");
+    assert_eq!(
+        on_hand.total_value, year_end.total_value,
+        "balances equal the ledger"
+    );
+    assert!(
+        on_hand.total_value >= seeded_value,
+        "the seeded value is on hand"
+    );
+    times.sort();
+    println!(
+        "{}: stock on hand and value (kept balances, {} rows, beside {ledger} ledger entries): median {:.1} ms",
+        engine.name(),
+        on_hand.rows.len(),
+        times[1].as_secs_f64() * 1000.0
     );
     if let (Place::Pg { name, .. }, Some(pg)) = (&place, pg) {
         drop(d);
