@@ -156,7 +156,7 @@ mod codec;
 mod commit;
 mod keys;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -236,7 +236,17 @@ pub struct SledOptions {
     /// whatever this figure. A larger cache helps only read-heavy use of records that are not
     /// in the record cache (for example the audit log of a large store).
     pub cache_capacity: u64,
+    /// The most records of one kind the record cache holds (default
+    /// [`DEFAULT_CACHE_MAX_RECORDS`]). A kind found larger while loading is not cached: its
+    /// queries read sled each time and its aggregates stream over it in chunks. This keeps
+    /// kinds that only grow — the stock ledger, with millions of entries — from taking the
+    /// process's memory (decoded records cost 1–2 KB each), while customers, products and
+    /// orders of an ordinary company stay cached.
+    pub cache_max_records: usize,
 }
+
+/// The default of [`SledOptions::cache_max_records`]: 1,000,000 records of one kind.
+pub const DEFAULT_CACHE_MAX_RECORDS: usize = 1_000_000;
 
 impl Default for SledOptions {
     fn default() -> Self {
@@ -244,13 +254,21 @@ impl Default for SledOptions {
             durability: Durability::default(),
             cache: CachePolicy::default(),
             cache_capacity: DEFAULT_CACHE_CAPACITY,
+            cache_max_records: DEFAULT_CACHE_MAX_RECORDS,
         }
     }
 }
 
+/// The most decoded records an aggregate over an uncached kind holds at once (fewer when
+/// [`SledOptions::cache_max_records`] is smaller).
+const AGGREGATE_CHUNK: usize = 65_536;
+
 struct State {
     /// The loaded kinds, by name.
     caches: HashMap<&'static str, KindCache>,
+    /// Kinds found larger than [`SledOptions::cache_max_records`]: never loaded again (a kind
+    /// that outgrew the cache rarely shrinks back, and each attempt decodes it whole).
+    too_large: HashSet<&'static str>,
     /// Which indexes list the records referring to each kind.
     referrers: commit::Referrers,
 }
@@ -306,6 +324,7 @@ impl SledStore {
             options,
             state: RwLock::new(State {
                 caches: HashMap::new(),
+                too_large: HashSet::new(),
                 referrers,
             }),
         })
@@ -337,11 +356,15 @@ impl SledStore {
             return Ok(());
         }
         let mut state = self.write();
-        if state.caches.contains_key(kind.name) {
+        if state.caches.contains_key(kind.name) || state.too_large.contains(kind.name) {
             return Ok(());
         }
         let mut cache = KindCache::new(kind);
-        for r in self.scan_kind(kind) {
+        for (n, r) in self.scan_kind(kind).enumerate() {
+            if n >= self.options.cache_max_records {
+                state.too_large.insert(kind.name);
+                return Ok(());
+            }
             cache.put(r?);
         }
         state.caches.insert(kind.name, cache);
@@ -485,6 +508,9 @@ impl SledStore {
             }
         }
         self.preload(query.kind)?;
+        if self.read().too_large.contains(query.kind.name) {
+            return Ok(None);
+        }
         {
             let mut state = self.write();
             if let Some(cache) = state.caches.get_mut(query.kind.name) {
@@ -493,6 +519,49 @@ impl SledStore {
         }
         let state = self.read();
         state.caches.get(query.kind.name).map(answer).transpose()
+    }
+
+    /// An aggregate answered from sled: the matching records folded a chunk at a time, so a
+    /// kind of any size is aggregated in bounded memory. Counts of distinct values cannot be
+    /// merged across chunks; such an aggregate folds all matching records at once.
+    fn aggregate_uncached(&self, agg: &Aggregate) -> Result<Vec<AggregateRow>> {
+        let query = Query::filter(agg.kind, agg.filter.clone());
+        let _snapshot = self.read();
+        if let Some(records) = self.indexed_candidates(&query)? {
+            let matching = records.iter().filter(|r| eval::matches(&agg.filter, r));
+            return aggregate::fold(agg, matching);
+        }
+        if !agg.distinct.is_empty() {
+            let mut matching = Vec::new();
+            for r in self.scan_kind(agg.kind) {
+                let r = r?;
+                if eval::matches(&agg.filter, &r) {
+                    matching.push(r);
+                }
+            }
+            return aggregate::fold(agg, &matching);
+        }
+        let size = self.options.cache_max_records.clamp(1, AGGREGATE_CHUNK);
+        let mut rows = Vec::new();
+        let mut chunk = Vec::with_capacity(size);
+        let mut records = self.scan_kind(agg.kind);
+        loop {
+            chunk.clear();
+            for r in records.by_ref() {
+                let r = r?;
+                if eval::matches(&agg.filter, &r) {
+                    chunk.push(r);
+                    if chunk.len() == size {
+                        break;
+                    }
+                }
+            }
+            if chunk.is_empty() {
+                return Ok(rows);
+            }
+            let more = aggregate::fold(agg, &chunk)?;
+            aggregate::merge(&mut rows, more)?;
+        }
     }
 
     fn query_uncached(&self, query: &Query) -> Result<Page> {
@@ -604,7 +673,7 @@ impl Store for SledStore {
         let query = Query::filter(agg.kind, agg.filter.clone());
         match self.answer_cached(&query, || Ok(None), |cache| cache.aggregate(agg))? {
             Some(rows) => Ok(rows),
-            None => aggregate::fold(agg, &self.query_uncached(&query)?.records),
+            None => self.aggregate_uncached(agg),
         }
     }
 
@@ -645,6 +714,19 @@ impl Store for SledStore {
             }
             for name in evict {
                 state.caches.remove(name);
+            }
+            // A kind that grew past the limit leaves the cache for good (the ledger of a new
+            // company is small when first scanned and only grows).
+            let limit = self.options.cache_max_records;
+            let grown: Vec<&'static str> = state
+                .caches
+                .iter()
+                .filter(|(_, c)| c.len() > limit)
+                .map(|(name, _)| *name)
+                .collect();
+            for name in grown {
+                state.caches.remove(name);
+                state.too_large.insert(name);
             }
         }
         if self.options.durability == Durability::FlushEachCommit {

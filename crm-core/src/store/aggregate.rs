@@ -213,3 +213,48 @@ pub fn fold<'a>(
     rows.sort_by(|a, b| a.keys.cmp(&b.keys));
     Ok(rows)
 }
+
+/// Adds the rows of a further fold of the same aggregate (over other records) to `rows`: counts
+/// and sums of a group present in both are added, new groups join, and the rows stay sorted by
+/// key. This lets an adapter fold a large kind a chunk at a time. Counts of distinct values
+/// cannot be added (a value may occur in both folds), so an aggregate with `distinct` columns
+/// is refused.
+///
+/// # Errors
+/// [`Error::Invalid`] for rows with distinct counts; [`Error::Overflow`] for a sum beyond a
+/// decimal.
+///
+/// ```
+/// use crm_core::store::{aggregate, AggregateRow, Value};
+/// use rust_decimal::Decimal;
+/// let row = |k: &str, n: u64, s: i64| AggregateRow {
+///     keys: vec![Value::Text(k.into())],
+///     count: n,
+///     sums: vec![Decimal::new(s, 2)],
+///     distinct: vec![],
+/// };
+/// let mut rows = vec![row("a", 1, 150), row("c", 2, 300)];
+/// aggregate::merge(&mut rows, vec![row("b", 1, 100), row("c", 1, 25)]).unwrap();
+/// assert_eq!(rows, vec![row("a", 1, 150), row("b", 1, 100), row("c", 3, 325)]);
+/// ```
+pub fn merge(rows: &mut Vec<AggregateRow>, more: Vec<AggregateRow>) -> Result<()> {
+    if rows.iter().chain(&more).any(|r| !r.distinct.is_empty()) {
+        return Err(Error::invalid(
+            "distinct",
+            "counts of distinct values cannot be merged across folds",
+        ));
+    }
+    for row in more {
+        match rows.binary_search_by(|r| r.keys.cmp(&row.keys)) {
+            Ok(i) => {
+                let into = &mut rows[i];
+                into.count += row.count;
+                for (a, b) in into.sums.iter_mut().zip(&row.sums) {
+                    *a = a.checked_add(*b).ok_or(Error::Overflow("aggregate sum"))?;
+                }
+            }
+            Err(i) => rows.insert(i, row),
+        }
+    }
+    Ok(())
+}
