@@ -10,8 +10,9 @@
 //! Who may do what (ADR 9): warehouses are set up under `warehouse.*`; goods movements inside
 //! the company and the stock reports under `stock.*`; shipping goods against sales orders under
 //! `stock_out.create`, for any approved order (the warehouse ships what sales approved). A
-//! stock-out is read by holders of `stock_out.view` and by those who may read its customer's
-//! documents.
+//! stock-out, which names a customer and its orders, is read by holders of `stock_out.view`
+//! and by those who may read every order it ships (`stock.view` reads the movements inside the
+//! company, not the stock-outs).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -1371,15 +1372,21 @@ impl Crm {
     /// What an order has shipped and has left, per line.
     ///
     /// # Errors
-    /// [`Error::NotFound`] for an unknown order; [`Error::PermissionDenied`] unless the actor
-    /// holds `stock_out.view` or may read the order.
+    /// [`Error::PermissionDenied`] unless the actor holds `stock_out.view` or may read the
+    /// order (`sales_order.view` checked before anything is read); [`Error::NotFound`] for an
+    /// unknown order.
     pub async fn order_shipping(&self, actor: Actor, order_id: Uuid) -> Result<OrderShipping> {
         let action = "stock_out.order_shipping";
         let res = async {
             let s = self.session(actor).await?;
-            let doc = self.load_order(order_id).await?;
-            if !s.ctx.has(Resource::StockOut, Op::View) {
+            // The permission first, so that one without it is not told whether the order
+            // exists.
+            let warehouse = s.ctx.has(Resource::StockOut, Op::View);
+            if !warehouse {
                 need(&s, Resource::SalesOrder, Op::View, action)?;
+            }
+            let doc = self.load_order(order_id).await?;
+            if !warehouse {
                 let o = &doc.order.value;
                 self.doc_guard(&s, action, o.owner_id, o.customer_id, false)
                     .await?;
@@ -1392,47 +1399,76 @@ impl Crm {
             .await
     }
 
-    /// A stock document with its lines and ledger entries.
+    /// A stock document with its lines and ledger entries. Movements inside the company are
+    /// read with `stock.view`; a stock-out, which names a customer and its orders, by the
+    /// warehouse (`stock_out.view`) or with `sales_order.view` by whoever may read every order
+    /// it ships (ADR 9: the customer rule applies outside the warehouse).
     ///
     /// # Errors
-    /// [`Error::NotFound`] for an unknown document; [`Error::PermissionDenied`] unless the
-    /// actor holds `stock.view` (any document) or `stock_out.view` (stock-outs), or may read
-    /// the customer's documents of a stock-out.
+    /// [`Error::PermissionDenied`] without any of `stock.view`, `stock_out.view` and
+    /// `sales_order.view` (before anything is read), for a document other than a stock-out
+    /// without `stock.view`, or for a stock-out the actor may not read as above;
+    /// [`Error::NotFound`] for an unknown document.
     pub async fn stock_doc(&self, actor: Actor, id: Uuid) -> Result<StockDocView> {
         let action = "stock.doc";
         let res = async {
             let s = self.session(actor).await?;
+            let (stock, warehouse, sales) = (
+                s.ctx.has(Resource::Stock, Op::View),
+                s.ctx.has(Resource::StockOut, Op::View),
+                s.ctx.has(Resource::SalesOrder, Op::View),
+            );
+            if !(stock || warehouse || sales) {
+                return Err(Error::PermissionDenied(format!(
+                    "{action}: no role grants stock.view, stock_out.view or sales_order.view"
+                )));
+            }
             let doc = StockDoc::from_record(&self.store.get(&STOCK_DOC, id).await?.ok_or(
                 Error::NotFound {
                     kind: "stock_doc",
                     id: id.to_string(),
                 },
             )?)?;
-            let allowed = s.ctx.has(Resource::Stock, Op::View)
-                || (doc.doc_type == StockDocType::StockOut
-                    && s.ctx.has(Resource::StockOut, Op::View));
-            if !allowed {
-                match (doc.customer_id, doc.owner_id) {
-                    (Some(customer), Some(owner)) => {
-                        need(&s, Resource::SalesOrder, Op::View, action)?;
-                        self.doc_guard(&s, action, owner, customer, false).await?;
-                    }
-                    _ => need(&s, Resource::Stock, Op::View, action)?,
-                }
-            }
             let lines = Query::filter(&STOCK_DOC_LINE, Filter::Eq("doc_id", Value::Id(id)))
                 .order_by(vec![Order::asc("position")]);
+            let lines: Vec<StockDocLine> = self
+                .store
+                .query(&lines)
+                .await?
+                .records
+                .iter()
+                .map(StockDocLine::from_record)
+                .collect::<Result<_>>()?;
+            if doc.doc_type != StockDocType::StockOut {
+                need(&s, Resource::Stock, Op::View, action)?;
+            } else if !warehouse {
+                need(&s, Resource::SalesOrder, Op::View, action)?;
+                // Every order it ships: one stock-out may carry orders of several owners.
+                let mut order_ids: Vec<Uuid> = lines.iter().filter_map(|l| l.order_id).collect();
+                order_ids.sort();
+                order_ids.dedup();
+                let orders = self
+                    .store
+                    .get_many(&crate::sales::SALES_ORDER, &order_ids)
+                    .await?;
+                if orders.len() != order_ids.len() {
+                    return Err(Error::backend_msg(format!(
+                        "stock-out {} refers to a missing order",
+                        doc.number
+                    )));
+                }
+                for r in &orders {
+                    let o = SalesOrder::from_record(r)?;
+                    self.doc_guard(&s, action, o.owner_id, o.customer_id, false)
+                        .await?;
+                }
+            }
             let moves = Query::filter(&STOCK_MOVE, Filter::Eq("doc_id", Value::Id(id)))
                 .order_by(vec![Order::asc("id")]);
-            let (lines, moves) =
-                futures::try_join!(self.store.query(&lines), self.store.query(&moves))?;
+            let moves = self.store.query(&moves).await?;
             Ok(StockDocView {
                 doc,
-                lines: lines
-                    .records
-                    .iter()
-                    .map(StockDocLine::from_record)
-                    .collect::<Result<_>>()?,
+                lines,
                 moves: moves
                     .records
                     .iter()
