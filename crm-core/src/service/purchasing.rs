@@ -1086,9 +1086,10 @@ impl Crm {
             .await
     }
 
-    /// Moves a purchase order on: submit (its author, `purchase.edit`), approve (someone else
-    /// holding `purchase.approve`, or an administrator; the lines' prices join the supplier's
-    /// price history), reject (`purchase.approve`), close (`purchase.edit`, once received),
+    /// Moves a purchase order on: submit (`purchase.edit`: a draft is the purchasing team's
+    /// work, not its author's alone, as a sales draft is submitted by anyone who may change it),
+    /// approve (someone other than its author holding `purchase.approve`, or an administrator;
+    /// the lines' prices join the supplier's price history), reject (`purchase.approve`), close (`purchase.edit`, once received),
     /// cancel (`purchase.edit`, before any goods came).
     ///
     /// # Errors
