@@ -4,6 +4,11 @@
 //! and released once it passes, or by someone holding `shipping_notice.approve`. The warehouse
 //! ships it with a stock-out ([`Crm::stock_out`] with `notice_id`).
 //!
+//! A notice may cover several orders of one customer, and their owners may differ (orders made
+//! before and after the customer was reassigned keep their owners, ADR 6). Outside the
+//! warehouse (`stock_out.view`), writing or withdrawing a notice needs the right to change
+//! every one of its orders, and reading or releasing it the right to read every one.
+//!
 //! A notice never asks for more than is left: for every order line, what open notices claim
 //! (their quantity less what shipped against them) plus what has shipped never exceeds what
 //! was ordered; stock-outs without a notice leave those claims alone too.
@@ -272,12 +277,46 @@ impl Crm {
         })
     }
 
+    /// Checks that the actor may see (or, with `write`, change) every order a notice carries:
+    /// a notice may cover orders of several owners (a customer reassigned between them), and
+    /// passing the guard for one of them says nothing about the others.
+    async fn notice_guard(
+        &self,
+        s: &Session,
+        action: &str,
+        doc: &NoticeDoc,
+        write: bool,
+    ) -> Result<Vec<SalesOrder>> {
+        let mut order_ids: Vec<Uuid> = doc.lines.iter().map(|l| l.value.order_id).collect();
+        order_ids.sort();
+        order_ids.dedup();
+        let orders: Vec<SalesOrder> = self
+            .store
+            .get_many(&SALES_ORDER, &order_ids)
+            .await?
+            .iter()
+            .map(SalesOrder::from_record)
+            .collect::<Result<_>>()?;
+        if orders.len() != order_ids.len() {
+            return Err(Error::backend_msg(format!(
+                "shipping notice {} refers to a missing order",
+                doc.notice.value.number
+            )));
+        }
+        for o in &orders {
+            self.doc_guard(s, action, o.owner_id, o.customer_id, write)
+                .await?;
+        }
+        Ok(orders)
+    }
+
     /// Writes a shipping notice for lines of approved orders of one customer. It is released
     /// at once when the company's rule passes, else held with the reason.
     ///
     /// # Errors
-    /// [`Error::PermissionDenied`] without `shipping_notice.create` or for orders the actor may
-    /// not change; [`Error::Invalid`] (naming the line) for no lines, an unknown order line,
+    /// [`Error::PermissionDenied`] without `shipping_notice.create` or when the actor may not
+    /// change every one of the orders (a notice mixing orders of several owners needs the
+    /// right to change each); [`Error::Invalid`] (naming the line) for no lines, an unknown order line,
     /// an order not approved, orders of different customers, a bad quantity or more than is
     /// left unshipped and unclaimed.
     pub async fn create_shipping_notice(
@@ -463,29 +502,18 @@ impl Crm {
     /// `shipping_notice.approve` (the override is written to the audit log).
     ///
     /// # Errors
-    /// [`Error::PermissionDenied`] without `shipping_notice.edit`, for a customer whose
-    /// documents the actor may not read, or when the rule fails and the actor may not
-    /// override it; [`Error::Invalid`] for a notice not held; [`Error::NotFound`].
+    /// [`Error::PermissionDenied`] without `shipping_notice.edit`, for an order on the notice
+    /// whose customer's documents the actor may not read, or when the rule fails and the
+    /// actor may not override it; [`Error::Invalid`] for a notice not held; [`Error::NotFound`].
     pub async fn release_shipping_notice(&self, actor: Actor, id: Uuid) -> Result<NoticeDoc> {
         let action = "shipping_notice.release";
         let res = retry!(async {
             let s = self.session(actor).await?;
             need(&s, Op::Edit, action)?;
             let doc = self.load_notice(id).await?;
+            let orders = self.notice_guard(&s, action, &doc, false).await?;
             let n = &doc.notice.value;
-            self.doc_guard(&s, action, n.owner_id, n.customer_id, false)
-                .await?;
             let state = n.state.apply(NoticeEvent::Release)?;
-            let mut order_ids: Vec<Uuid> = doc.lines.iter().map(|l| l.value.order_id).collect();
-            order_ids.sort();
-            order_ids.dedup();
-            let orders: Vec<SalesOrder> = self
-                .store
-                .get_many(&SALES_ORDER, &order_ids)
-                .await?
-                .iter()
-                .map(SalesOrder::from_record)
-                .collect::<Result<_>>()?;
             let hold = self
                 .hold_reason(n.customer_id, &orders.iter().collect::<Vec<_>>())
                 .await?;
@@ -531,17 +559,17 @@ impl Crm {
     /// Withdraws a notice nothing has shipped against.
     ///
     /// # Errors
-    /// [`Error::PermissionDenied`] without `shipping_notice.edit` or for a customer whose
-    /// documents the actor may not change; [`Error::Invalid`] once anything shipped.
+    /// [`Error::PermissionDenied`] without `shipping_notice.edit` or for an order on the notice
+    /// whose customer's documents the actor may not change; [`Error::Invalid`] once anything
+    /// shipped.
     pub async fn cancel_shipping_notice(&self, actor: Actor, id: Uuid) -> Result<()> {
         let action = "shipping_notice.cancel";
         let res = retry!(async {
             let s = self.session(actor).await?;
             need(&s, Op::Edit, action)?;
             let doc = self.load_notice(id).await?;
+            self.notice_guard(&s, action, &doc, true).await?;
             let n = &doc.notice.value;
-            self.doc_guard(&s, action, n.owner_id, n.customer_id, true)
-                .await?;
             let state = n.state.apply(NoticeEvent::Cancel)?;
             let mut c = Commit::new();
             c.update(
@@ -561,21 +589,24 @@ impl Crm {
             .await
     }
 
-    /// A shipping notice with its lines: for the warehouse (`stock_out.view`) or anyone who may
-    /// read the customer's documents with `shipping_notice.view`.
+    /// A shipping notice with its lines: for the warehouse (`stock_out.view`) or, with
+    /// `shipping_notice.view`, anyone who may read every order on it.
     ///
     /// # Errors
-    /// [`Error::PermissionDenied`]; [`Error::NotFound`].
+    /// [`Error::PermissionDenied`] without either permission (before anything is read, so
+    /// whether the notice exists is not told), or for an order on the notice whose customer's
+    /// documents the actor may not read; [`Error::NotFound`].
     pub async fn shipping_notice(&self, actor: Actor, id: Uuid) -> Result<NoticeDoc> {
         let action = "shipping_notice.read";
         let res = async {
             let s = self.session(actor).await?;
-            let doc = self.load_notice(id).await?;
-            if !s.ctx.has(Resource::StockOut, Op::View) {
+            let warehouse = s.ctx.has(Resource::StockOut, Op::View);
+            if !warehouse {
                 need(&s, Op::View, action)?;
-                let n = &doc.notice.value;
-                self.doc_guard(&s, action, n.owner_id, n.customer_id, false)
-                    .await?;
+            }
+            let doc = self.load_notice(id).await?;
+            if !warehouse {
+                self.notice_guard(&s, action, &doc, false).await?;
             }
             Ok(doc)
         }
