@@ -50,6 +50,7 @@ pub static KINDS: &[&Kind] = &[
     &crate::inventory::WAREHOUSE,
     &crate::inventory::SHIPPING_NOTICE,
     &crate::inventory::SHIPPING_NOTICE_LINE,
+    &crate::inventory::PRODUCTION_READY,
     &crate::inventory::STOCK_BALANCE,
     &crate::inventory::STOCK_DOC,
     &crate::inventory::STOCK_DOC_LINE,

@@ -1,6 +1,6 @@
 //! The goods authorisation matrix: every public operation of stock, purchasing, shipping
-//! notices and goods reports × every relation an actor can have to the customer whose documents
-//! it concerns → allowed or denied, each asserted.
+//! notices, production readiness and goods reports × every relation an actor can have to the
+//! customer whose documents it concerns → allowed or denied, each asserted.
 //!
 //! ADR 9: goods are company property, so most operations are decided by the role alone (a
 //! column differs from another only by the relation, so those rows are allowed everywhere).
@@ -37,10 +37,10 @@ use crm_core::purchase::PurchaseEvent;
 use crm_core::sales::{InvoiceKind, LineDraft, OrderState};
 use crm_core::service::{
     NewEmployee, NoticeDoc, NoticeInput, OrderDoc, OrderInput, PurchaseDoc, PurchaseLineInput,
-    PurchaseOrderInput, PurchaseReceiptInput, ReceiptInput, RequisitionInput, RfqAnswerInput,
-    RfqDoc, RfqInput, ShippingPolicy, StockDocView, StockInInput, StockInLine, StockOutInput,
-    StockOutLine, SupplierInput, SupplierInvoiceInput, SupplierPaymentInput, TransferInput,
-    WarehouseInput,
+    PurchaseOrderInput, PurchaseReceiptInput, ReadyInput, ReceiptInput, RequisitionInput,
+    RfqAnswerInput, RfqDoc, RfqInput, ShippingPolicy, StockDocView, StockInInput, StockInLine,
+    StockOutInput, StockOutLine, SupplierInput, SupplierInvoiceInput, SupplierPaymentInput,
+    TransferInput, WarehouseInput,
 };
 use crm_core::store::Query;
 use crm_core::{Crm, Error};
@@ -75,6 +75,7 @@ matrix_ops! {
     CreatePurchaseOrder, PurchaseOrderFromRfq, ReadPurchaseOrder, SubmitPurchaseOrder,
     ApprovePurchaseOrder, PaySupplier, RegisterSupplierInvoice, SetSupplierOpening, Payables,
     CreateShippingNotice, ReleaseShippingNotice, CancelShippingNotice, ReadShippingNotice,
+    MarkProductionReady, ProductionReadiness,
     UnshippedGoods, GoodsIssued, SalesByRegion, SlowMovingStock, PurchaseSummary,
 }
 
@@ -118,6 +119,8 @@ fn core_fn(op: MatrixOp) -> &'static str {
         M::ReleaseShippingNotice => "release_shipping_notice",
         M::CancelShippingNotice => "cancel_shipping_notice",
         M::ReadShippingNotice => "shipping_notice",
+        M::MarkProductionReady => "mark_production_ready",
+        M::ProductionReadiness => "production_readiness",
         M::UnshippedGoods => "unshipped_goods",
         M::GoodsIssued => "goods_issued",
         M::SalesByRegion => "sales_by_region",
@@ -128,13 +131,17 @@ fn core_fn(op: MatrixOp) -> &'static str {
 
 /// The service files whose public operations the matrix must cover, read at compile time so
 /// that a new operation without a row fails `every_goods_operation_has_a_row`.
-const SOURCES: [(&str, &str); 4] = [
+const SOURCES: [(&str, &str); 5] = [
     ("stock.rs", include_str!("../src/service/stock.rs")),
     (
         "purchasing.rs",
         include_str!("../src/service/purchasing.rs"),
     ),
     ("shipping.rs", include_str!("../src/service/shipping.rs")),
+    (
+        "production.rs",
+        include_str!("../src/service/production.rs"),
+    ),
     (
         "goods_reports.rs",
         include_str!("../src/service/goods_reports.rs"),
@@ -205,7 +212,9 @@ fn area(op: MatrixOp) -> Area {
         M::CreateShippingNotice
         | M::ReleaseShippingNotice
         | M::CancelShippingNotice
-        | M::ReadShippingNotice => Area::Notices,
+        | M::ReadShippingNotice
+        | M::MarkProductionReady
+        | M::ProductionReadiness => Area::Notices,
         M::UnshippedGoods
         | M::GoodsIssued
         | M::SalesByRegion
@@ -262,7 +271,10 @@ fn expected(op: MatrixOp) -> [bool; 8] {
         | M::Payables
         | M::GoodsIssued
         | M::SlowMovingStock
-        | M::PurchaseSummary => ROLE,
+        | M::PurchaseSummary
+        // The workshop serves every salesperson's orders: production marks by role.
+        | M::MarkProductionReady
+        | M::ProductionReadiness => ROLE,
         // Outside the warehouse, a stock-out, a notice and an order's shipping state are read
         // through the customer's documents; releasing a notice whose rule passes is the same
         // kind of step as approving an order (documented "for a customer whose documents the
@@ -318,6 +330,8 @@ fn needs(op: MatrixOp) -> Vec<Permission> {
             vec![p(R::ShippingNotice, Op::Edit)]
         }
         M::ReadShippingNotice => vec![p(R::ShippingNotice, Op::View)],
+        M::MarkProductionReady => vec![p(R::Production, Op::Create)],
+        M::ProductionReadiness => vec![p(R::Production, Op::View)],
     }
 }
 
@@ -356,6 +370,8 @@ fn goods_permissions() -> Vec<Permission> {
     }
     v.push(Permission::new(R::StockOut, Op::Create));
     v.push(Permission::new(R::SalesOrder, Op::View));
+    v.push(Permission::new(R::Production, Op::View));
+    v.push(Permission::new(R::Production, Op::Create));
     v
 }
 
@@ -1316,6 +1332,30 @@ fn run(w: &World, op: MatrixOp, who: Actor, sees_all: bool) -> Result<Outcome, S
                     ]);
                     figures(got, mine, all, sees_all)?
                 }
+            },
+            M::MarkProductionReady => outcome(
+                op,
+                crm.mark_production_ready(
+                    who,
+                    ReadyInput::builder()
+                        .order_id(sold)
+                        .lines(vec![(w.sold.lines[0].id, d("2"))])
+                        .build(),
+                )
+                .await,
+            ),
+            M::ProductionReadiness => match crm.production_readiness(who, sold).await {
+                Err(e) => refused_or(e)?,
+                Ok(r) => exactly(
+                    r.lines
+                        .iter()
+                        .map(|l| (l.order_line_id, l.ordered, l.ready, l.shipped))
+                        .collect::<Vec<_>>(),
+                    vec![
+                        (w.sold.lines[0].id, d("4"), d("0"), d("1")),
+                        (w.sold.lines[1].id, d("10"), d("0"), d("0")),
+                    ],
+                )?,
             },
             M::SlowMovingStock => match crm.slow_moving_stock(who, date(2026, 1, 1)).await {
                 Err(e) => refused_or(e)?,

@@ -11,15 +11,16 @@ use chrono::NaiveDate;
 use common::{block_on, Company};
 use crm_core::customer::CustomerInput;
 use crm_core::inventory::{
-    MoveType, NoticeState, ShipGate, StockDocType, STOCK_BALANCE, STOCK_DOC, STOCK_MOVE,
+    MoveType, NoticeState, ShipGate, StockDocType, PRODUCTION_READY, STOCK_BALANCE, STOCK_DOC,
+    STOCK_MOVE,
 };
 use crm_core::org::{Actor, Op, Permission, Resource};
 use crm_core::product::ProductInput;
 use crm_core::sales::{LineDraft, OrderState};
 use crm_core::service::{
-    NewEmployee, NoticeInput, OrderInput, ReceiptInput, ReceivableBasis, RequisitionInput,
-    SalesPolicy, ShippingPolicy, StockInInput, StockInLine, StockOutInput, StockOutLine,
-    TransferInput, WarehouseInput,
+    NewEmployee, NoticeInput, OrderInput, ReadyInput, ReceiptInput, ReceivableBasis,
+    RequisitionInput, SalesPolicy, ShippingPolicy, StockInInput, StockInLine, StockOutInput,
+    StockOutLine, TransferInput, WarehouseInput,
 };
 use crm_core::store::{Entity, Kind, Query};
 use crm_core::{Crm, Error};
@@ -1182,5 +1183,219 @@ fn receivables_reckoned_per_stock_out_fall_due_as_goods_ship() {
                 ("CK-2026-000002", d("226.00"))
             ]
         );
+    });
+}
+
+/// Gives the workshop (a new employee) the production permissions, nothing else.
+fn workshop(s: &Depot) -> Actor {
+    block_on(async {
+        let crm = s.crm();
+        let role = crm
+            .create_role(
+                s.co.admin,
+                "车间",
+                [Op::View, Op::Create].map(|op| Permission::new(Resource::Production, op)),
+                false,
+            )
+            .await
+            .unwrap();
+        let org = crm.org().await.unwrap();
+        let root = org
+            .employee(s.co.admin.employee_id())
+            .unwrap()
+            .department_id;
+        let e = crm
+            .create_employee(
+                s.co.admin,
+                NewEmployee::builder()
+                    .code("chejian".into())
+                    .name("吴车间".into())
+                    .department_id(root)
+                    .manager_id(None)
+                    .role_ids(BTreeSet::from([role.id]))
+                    .build(),
+            )
+            .await
+            .unwrap();
+        Actor::new(e.id)
+    })
+}
+
+fn ready(order_id: Uuid, lines: &[(Uuid, &str)]) -> ReadyInput {
+    ReadyInput::builder()
+        .order_id(order_id)
+        .lines(lines.iter().map(|&(l, q)| (l, d(q))).collect())
+        .build()
+}
+
+#[test]
+fn production_marks_stay_between_what_shipped_and_what_was_ordered_and_bad_marks_write_nothing() {
+    let s = depot();
+    let shop = workshop(&s);
+    block_on(async {
+        let crm = s.crm();
+        s.stock_in(vec![receipt(s.drill, s.main, "10", "80")]).await;
+        let (order, lines) = s.order(s.customer, &[(s.drill, "5"), (s.bolt, "4")]).await;
+        let r = crm
+            .mark_production_ready(shop, ready(order, &[(lines[0], "3")]))
+            .await
+            .unwrap();
+        assert_eq!(r.lines[0].ready, d("3"));
+        assert_eq!(r.lines[1].ready, d("0"));
+        crm.stock_out(s.clerk, s.out(&[(lines[0], s.main, "2")]))
+            .await
+            .unwrap();
+        let marks = count(crm, &PRODUCTION_READY).await;
+        let (other_order, other_lines) = s.order(s.other_customer, &[(s.drill, "1")]).await;
+        let bad: Vec<(ReadyInput, &str)> = vec![
+            (ready(order, &[]), "lines"),
+            (ready(order, &[(lines[0], "0")]), "lines[0].quantity"),
+            // 3 + 3 = 6 ready of 5 ordered.
+            (ready(order, &[(lines[0], "3")]), "lines[0].quantity"),
+            // The second mark of the same line counts the first: 3 + 1 + 2 = 6.
+            (
+                ready(order, &[(lines[0], "1"), (lines[0], "2")]),
+                "lines[1].quantity",
+            ),
+            // 3 − 2 = 1 ready, fewer than the 2 shipped.
+            (ready(order, &[(lines[0], "-2")]), "lines[0].quantity"),
+            (
+                ready(order, &[(other_lines[0], "1")]),
+                "lines[0].order_line_id",
+            ),
+            (
+                ready(order, &[(lines[1], "0.0000001")]),
+                "lines[0].quantity",
+            ),
+        ];
+        for (input, field) in bad {
+            let r = crm.mark_production_ready(shop, input.clone()).await;
+            assert!(
+                matches!(&r, Err(Error::Invalid { field: f, .. }) if f == field),
+                "{input:?}: {r:?}"
+            );
+        }
+        // A draft order has nothing production may mark.
+        let draft = crm
+            .create_order(
+                s.co.admin,
+                OrderInput::builder()
+                    .customer_id(s.customer)
+                    .lines(vec![LineDraft::builder()
+                        .product_id(s.drill)
+                        .quantity(d("1"))
+                        .build()])
+                    .build(),
+            )
+            .await
+            .unwrap();
+        let r = crm
+            .mark_production_ready(
+                shop,
+                ready(draft.order.value.id, &[(draft.lines[0].id, "1")]),
+            )
+            .await;
+        assert!(
+            matches!(&r, Err(Error::Invalid { field, .. }) if field == "order_id"),
+            "{r:?}"
+        );
+        assert_eq!(count(crm, &PRODUCTION_READY).await, marks);
+        // Taking back one mistaken unit is a further entry.
+        let r = crm
+            .mark_production_ready(shop, ready(order, &[(lines[0], "-1")]))
+            .await
+            .unwrap();
+        assert_eq!(r.lines[0].ready, d("2"));
+        assert_eq!(r.lines[0].shipped, d("2"));
+        let read = crm.production_readiness(shop, order).await.unwrap();
+        assert_eq!(read, r);
+        assert_eq!(count(crm, &PRODUCTION_READY).await, marks + 1);
+        let _ = other_order;
+    });
+}
+
+#[test]
+fn a_notice_is_held_until_production_has_its_units_ready_beyond_what_released_notices_claim() {
+    let s = depot();
+    owner_writes_notices(&s);
+    let shop = workshop(&s);
+    let crm = with_policy(
+        &s,
+        ShippingPolicy {
+            gate: ShipGate::ProductionReady,
+            stock_out_from_notice: true,
+        },
+    );
+    block_on(async {
+        s.stock_in(vec![receipt(s.drill, s.main, "10", "80")]).await;
+        let (order, lines) = s.order(s.customer, &[(s.drill, "5")]).await;
+        crm.mark_production_ready(shop, ready(order, &[(lines[0], "2")]))
+            .await
+            .unwrap();
+        let notice = |q: &str| {
+            crm.create_shipping_notice(
+                s.co.owner,
+                NoticeInput::builder().lines(vec![(lines[0], d(q))]).build(),
+            )
+        };
+        let first = notice("3").await.unwrap();
+        assert_eq!(first.notice.value.state, NoticeState::Held);
+        let reason = first.notice.value.hold_reason.clone().unwrap();
+        assert!(reason.contains("电钻") && reason.contains('2'), "{reason}");
+        let n = first.notice.value.id;
+        let early = crm.release_shipping_notice(s.co.owner, n).await;
+        assert!(
+            matches!(early, Err(Error::PermissionDenied(_))),
+            "{early:?}"
+        );
+        crm.mark_production_ready(shop, ready(order, &[(lines[0], "1")]))
+            .await
+            .unwrap();
+        let released = crm.release_shipping_notice(s.co.owner, n).await.unwrap();
+        assert_eq!(released.notice.value.state, NoticeState::Released);
+        // The three ready units are the first notice's: a second one waits for more.
+        let second = notice("2").await.unwrap();
+        assert_eq!(second.notice.value.state, NoticeState::Held);
+        let mut ship = s.out(&[(lines[0], s.main, "3")]);
+        ship.notice_id = Some(n);
+        crm.stock_out(s.clerk, ship).await.unwrap();
+        // Shipped units stay counted against what is ready.
+        let still = crm
+            .release_shipping_notice(s.co.owner, second.notice.value.id)
+            .await;
+        assert!(
+            matches!(still, Err(Error::PermissionDenied(_))),
+            "{still:?}"
+        );
+        crm.mark_production_ready(shop, ready(order, &[(lines[0], "2")]))
+            .await
+            .unwrap();
+        let done = crm
+            .release_shipping_notice(s.co.owner, second.notice.value.id)
+            .await
+            .unwrap();
+        assert_eq!(done.notice.value.state, NoticeState::Released);
+    });
+}
+
+#[test]
+fn production_operations_are_denied_without_their_permission_before_the_order_is_read() {
+    let s = depot();
+    block_on(async {
+        let crm = s.crm();
+        let (order, lines) = s.order(s.customer, &[(s.drill, "5")]).await;
+        // The clerk and the customer's owner hold no production permission.
+        for actor in [s.clerk, s.co.owner] {
+            assert!(denied(
+                &crm.mark_production_ready(actor, ready(order, &[(lines[0], "1")]))
+                    .await
+            ));
+            assert!(denied(&crm.production_readiness(actor, order).await));
+            // An unknown order is refused the same way: no permission, no existence.
+            assert!(denied(
+                &crm.production_readiness(actor, Uuid::now_v7()).await
+            ));
+        }
+        assert_eq!(count(crm, &PRODUCTION_READY).await, 0);
     });
 }

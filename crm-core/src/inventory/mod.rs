@@ -21,7 +21,7 @@ pub use model::{
     STOCK_DOC_LINE, STOCK_MOVE, WAREHOUSE,
 };
 pub use notice::{
-    NoticeEvent, NoticeLine, NoticeState, ShipGate, ShippingNotice, SHIPPING_NOTICE,
-    SHIPPING_NOTICE_LINE,
+    NoticeEvent, NoticeLine, NoticeState, ProductionReady, ShipGate, ShippingNotice,
+    PRODUCTION_READY, SHIPPING_NOTICE, SHIPPING_NOTICE_LINE,
 };
 pub use valuation::{Position, Posting, COST_DECIMALS, VALUATION_ROUNDING, VALUE_DECIMALS};

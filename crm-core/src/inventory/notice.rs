@@ -95,6 +95,10 @@ pub enum ShipGate {
     /// Only while the customer's receivable, with the goods on the notice, stays within the
     /// customer's credit limit (a customer without a limit is not held).
     WithinCredit,
+    /// Only once production has marked the units ready (生产完工): for each line, the units
+    /// marked ready cover what has shipped, what released notices claim and what the notice
+    /// asks ([`ProductionReady`]).
+    ProductionReady,
 }
 
 /// A shipping notice.
@@ -269,6 +273,80 @@ impl Entity for NoticeLine {
             product_id: f.id("product_id")?,
             quantity: f.decimal("quantity")?,
             shipped: f.decimal("shipped")?,
+        })
+    }
+}
+
+/// Production's word that units of a sales order line are ready to ship (an entry, never
+/// changed: a correction is a further entry with a negative quantity). Under
+/// [`ShipGate::ProductionReady`] a notice is held until the ready units of each of its lines
+/// cover what has shipped, what released notices claim and what it asks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductionReady {
+    /// Id.
+    pub id: Uuid,
+    /// The sales order.
+    pub order_id: Uuid,
+    /// The order line.
+    pub order_line_id: Uuid,
+    /// The product.
+    pub product_id: Uuid,
+    /// Units marked ready (negative to take back units marked in error).
+    pub quantity: Decimal,
+    /// Remark (batch, work order …).
+    pub note: Option<String>,
+    /// Who marked them.
+    pub marked_by: Uuid,
+    /// When.
+    pub marked_at: DateTime<Utc>,
+}
+
+/// The `production_ready` kind.
+pub static PRODUCTION_READY: Kind = Kind {
+    name: "production_ready",
+    columns: &[
+        Column::new("order_id", T::Id).refs("sales_order", OnDelete::Restrict),
+        Column::new("order_line_id", T::Id).refs("sales_order_line", OnDelete::Restrict),
+        Column::new("product_id", T::Id).refs("product", OnDelete::Restrict),
+        Column::new("quantity", T::Decimal),
+        Column::nullable("note", T::Text),
+        Column::new("marked_by", T::Id).refs("employee", OnDelete::Keep),
+        Column::new("marked_at", T::Timestamp),
+    ],
+    indexes: &[Index {
+        name: "production_ready_order",
+        columns: &["order_id"],
+        unique: false,
+    }],
+};
+
+impl Entity for ProductionReady {
+    const KIND: &'static Kind = &PRODUCTION_READY;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn to_values(&self) -> Vec<Value> {
+        vec![
+            self.order_id.into(),
+            self.order_line_id.into(),
+            self.product_id.into(),
+            self.quantity.into(),
+            self.note.clone().into(),
+            self.marked_by.into(),
+            self.marked_at.into(),
+        ]
+    }
+    fn from_record(r: &Record) -> Result<Self> {
+        let f = Fields::new(r);
+        Ok(ProductionReady {
+            id: r.id,
+            order_id: f.id("order_id")?,
+            order_line_id: f.id("order_line_id")?,
+            product_id: f.id("product_id")?,
+            quantity: f.decimal("quantity")?,
+            note: f.opt_text("note")?,
+            marked_by: f.id("marked_by")?,
+            marked_at: f.timestamp("marked_at")?,
         })
     }
 }

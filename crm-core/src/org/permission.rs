@@ -46,6 +46,9 @@ pub enum Resource {
     Payable,
     /// Shipping notices (发货通知): what may ship; `approve` releases a held notice.
     ShippingNotice,
+    /// Production's readiness marks on sales order lines (生产完工): `create` marks units
+    /// ready, `view` reads how far an order has come.
+    Production,
     /// Employees, departments and roles.
     Org,
     /// Basic settings (基础设置).
@@ -120,6 +123,7 @@ const RESOURCES: &[(Resource, &str)] = &[
     (Resource::Purchase, "purchase"),
     (Resource::Payable, "payable"),
     (Resource::ShippingNotice, "shipping_notice"),
+    (Resource::Production, "production"),
     (Resource::Org, "org"),
     (Resource::Settings, "settings"),
 ];

@@ -49,7 +49,7 @@ named_enum!(
 named_enum!(
     /// Something that happens to a purchase order.
     PurchaseEvent, "event" {
-        /// Submitted for approval by its author.
+        /// Submitted for approval by anyone who may change the draft (`purchase.edit`).
         Submit = "submit",
         /// Approved by someone else holding `purchase.approve`.
         Approve = "approve",

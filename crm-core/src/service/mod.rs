@@ -14,6 +14,7 @@ mod org;
 mod print;
 mod product_images;
 mod product_import;
+mod production;
 mod products;
 mod purchasing;
 mod receipts;
@@ -47,6 +48,7 @@ pub use invoices::{InvoiceDoc, InvoiceInput, LineInvoicing, OrderInvoicing, RedI
 pub use org::NewEmployee;
 pub use product_images::ImageBytes;
 pub use product_import::ProductImportOptions;
+pub use production::{LineReadiness, OrderReadiness, ReadyInput};
 pub use purchasing::{
     PayableRow, PurchaseDoc, PurchaseLineInput, PurchaseOrderInput, RfqAnswerInput, RfqDoc,
     RfqInput, SupplierDoc, SupplierInput, SupplierInvoiceInput, SupplierPaymentInput,

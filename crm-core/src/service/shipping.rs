@@ -98,6 +98,29 @@ impl Crm {
         order_ids: &[Uuid],
         except: Option<Uuid>,
     ) -> Result<HashMap<Uuid, Decimal>> {
+        self.claims_of(order_ids, except, NoticeState::is_open)
+            .await
+    }
+
+    /// What released notices (partly shipped ones included) other than `except` claim per
+    /// order line of `order_ids`: the units production's readiness must already cover.
+    pub(super) async fn released_claims(
+        &self,
+        order_ids: &[Uuid],
+        except: Option<Uuid>,
+    ) -> Result<HashMap<Uuid, Decimal>> {
+        self.claims_of(order_ids, except, |state| {
+            matches!(state, NoticeState::Released | NoticeState::PartlyShipped)
+        })
+        .await
+    }
+
+    async fn claims_of(
+        &self,
+        order_ids: &[Uuid],
+        except: Option<Uuid>,
+        counts: impl Fn(NoticeState) -> bool,
+    ) -> Result<HashMap<Uuid, Decimal>> {
         let q = Query::filter(
             &SHIPPING_NOTICE_LINE,
             Filter::In(
@@ -123,7 +146,7 @@ impl Crm {
             .iter()
             .map(ShippingNotice::from_record)
             .filter_map(|n| n.ok())
-            .filter(|n| n.state.is_open() && Some(n.id) != except)
+            .filter(|n| counts(n.state) && Some(n.id) != except)
             .map(|n| n.id)
             .collect();
         let mut claims: HashMap<Uuid, Decimal> = HashMap::new();
@@ -136,13 +159,22 @@ impl Crm {
     /// Why the company's rule holds these orders back, or `None` when they may ship. Reads the
     /// company's books whole (a rule about the customer's account, not about what the actor
     /// may see).
+    ///
+    /// `lines` are the notice's (order line, units still to ship) and `except` the notice
+    /// itself once written: the production rule weighs them against what is ready.
     async fn hold_reason(
         &self,
         customer_id: Uuid,
         orders: &[&SalesOrder],
+        lines: &[(Uuid, Decimal)],
+        except: Option<Uuid>,
     ) -> Result<Option<String>> {
         match self.shipping.gate {
             ShipGate::Always => Ok(None),
+            ShipGate::ProductionReady => {
+                let ids: Vec<Uuid> = orders.iter().map(|o| o.id).collect();
+                self.production_hold(&ids, lines, except).await
+            }
             ShipGate::FullyPaid => {
                 for o in orders {
                     let by_order = Filter::Eq("order_id", Value::Id(o.id));
@@ -409,7 +441,9 @@ impl Crm {
                 *c += q;
             }
             let order_refs: Vec<&SalesOrder> = orders.values().map(|d| &d.order.value).collect();
-            let hold = self.hold_reason(first.customer_id, &order_refs).await?;
+            let hold = self
+                .hold_reason(first.customer_id, &order_refs, &input.lines, None)
+                .await?;
             let mut c = Commit::new();
             // Each order's version guards what is left to claim.
             for doc in orders.values() {
@@ -514,8 +548,18 @@ impl Crm {
             let orders = self.notice_guard(&s, action, &doc, false).await?;
             let n = &doc.notice.value;
             let state = n.state.apply(NoticeEvent::Release)?;
+            let asked: Vec<(Uuid, Decimal)> = doc
+                .lines
+                .iter()
+                .map(|l| (l.value.order_line_id, l.value.quantity - l.value.shipped))
+                .collect();
             let hold = self
-                .hold_reason(n.customer_id, &orders.iter().collect::<Vec<_>>())
+                .hold_reason(
+                    n.customer_id,
+                    &orders.iter().collect::<Vec<_>>(),
+                    &asked,
+                    Some(id),
+                )
                 .await?;
             let overridden = match &hold {
                 None => None,
@@ -536,6 +580,22 @@ impl Crm {
             };
             let mut c = Commit::new();
             c.update(next.to_record(), doc.notice.version);
+            if self.shipping.gate == ShipGate::ProductionReady {
+                // Releasing takes ready units: the orders' versions serialise it with other
+                // releases and with production's marks, as creating a notice does.
+                let ids: Vec<Uuid> = orders.iter().map(|o| o.id).collect();
+                for r in self.store.get_many(&SALES_ORDER, &ids).await? {
+                    let o = SalesOrder::from_record(&r)?;
+                    c.update(
+                        SalesOrder {
+                            updated_at: now,
+                            ..o
+                        }
+                        .to_record(),
+                        r.version,
+                    );
+                }
+            }
             c.insert(self.audit(
                 s.ctx.employee_id,
                 action,
