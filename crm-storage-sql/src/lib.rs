@@ -99,10 +99,14 @@
 //! A commit is one transaction: `BEGIN IMMEDIATE` on SQLite (the write lock first, so the
 //! version checks see what the commit writes over), READ COMMITTED on PostgreSQL with every
 //! version checked in the `UPDATE`/`DELETE` itself and assertions held with `FOR SHARE`.
-//! Runs of four or more inserts of one kind (an import batch, a record's lines) go in
-//! multi-row `INSERT`s of up to 500 records; when a constraint refuses one, that statement is
-//! undone (on PostgreSQL through a savepoint) and its records are written one by one, so the
-//! error names the record at fault exactly as a record-by-record commit would. A commit future
+//! Runs of four or more inserts of one kind (two or more on SQLite: an import batch, a record's
+//! lines) go in multi-row `INSERT`s of up to 500 records; when a constraint refuses one, that
+//! statement is undone (on PostgreSQL through a savepoint) and its records are written one by
+//! one, so the error names the record at fault exactly as a record-by-record commit would. On
+//! SQLite the `BEGIN IMMEDIATE` and a commit's statements go to the connection in one round
+//! trip (a multi-statement text, up to 32 statements or 2,000 parameters a batch), each
+//! update's and delete's rows affected and each assertion's version checked as its result
+//! comes back; the `COMMIT` follows once they all held. A commit future
 //! dropped half-way never leaves a transaction open on a connection that is used again: its
 //! connection is closed instead of returned to the pool (or, on SQLite, where the store holds
 //! its writer itself, closed and opened afresh when next needed); sqlx 0.8's own transactions

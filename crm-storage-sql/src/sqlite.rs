@@ -12,6 +12,12 @@
 //! - Write transactions begin with `BEGIN IMMEDIATE`: the write lock is taken before the first
 //!   read, so the version checks read what the commit will write over, and a deferred
 //!   transaction can never fail half-way with "database is locked" when it upgrades.
+//! - A commit's statements are sent together with its `BEGIN IMMEDIATE`, as one text: one round
+//!   trip to the connection's worker thread instead of one per statement (a step of the
+//!   order-to-cash flow writes six to ten records). The version checks are in the statements
+//!   themselves (`WHERE version = ?`, rows affected checked; an assertion reads the version),
+//!   and the first write that does not hold fails the commit with the error it would have had
+//!   alone (see `apply_all`).
 //! - An error rolls the transaction back before the connection is used again; a commit future
 //!   dropped half-way closes its connection instead (a held one is opened again when next
 //!   needed; see `Tx` for why not sqlx's own transactions), so no later commit inherits an
@@ -62,6 +68,7 @@ use crm_core::store::{
     Value, Write,
 };
 use crm_core::{Error, Result};
+use futures::TryStreamExt as _;
 use sqlx::migrate::Migrator;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::Sqlite;
@@ -69,7 +76,9 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Arguments as _, ConnectOptions as _, Row as _, SqliteConnection};
+use sqlx::{
+    Arguments as _, ConnectOptions as _, Either, Executor as _, Row as _, SqliteConnection,
+};
 use uuid::Uuid;
 
 use crate::held::{Held, Lease};
@@ -613,41 +622,239 @@ fn is_constraint(e: &sqlx::Error) -> bool {
         .is_some_and(|c| c & 0xff == 19)
 }
 
-/// Applies the writes in order; runs of inserts of one kind go in multi-row statements.
-async fn apply_all(conn: &mut SqliteConnection, writes: &[Write]) -> Result<()> {
+/// Runs of at least this many inserts of one kind go in one multi-row `INSERT` (a document's
+/// lines, a record's audit entries); lower than [`sql::BATCH_MIN`], because on SQLite every
+/// statement of a commit is sent in one round trip anyway and a shorter run only saves the
+/// per-statement work.
+const RUN_MIN: usize = 2;
+
+/// A batch of a commit is closed once it holds this many statements…
+const BATCH_STATEMENTS: usize = 32;
+
+/// …or this many arguments: an import's multi-row `INSERT`s go one per batch, so that each
+/// batch text is one the connection has prepared before (its statement cache holds texts,
+/// not statements).
+const BATCH_ARGS: usize = 2_000;
+
+/// One statement of a commit and the writes it carries.
+struct Step<'w> {
+    /// One write, or a run of inserts of one kind (a multi-row `INSERT`).
+    writes: &'w [Write],
+    /// The statement; emptied once it is put in a batch.
+    sql: Sql,
+}
+
+/// The statement of a single write (an assertion reads the version, which the write lock
+/// holds until the commit).
+fn statement(write: &Write) -> Result<Sql> {
+    Ok(match write {
+        Write::Insert(record) => sql::insert(D, record)?,
+        Write::Update { record, expected } => {
+            sql::update(D, record, sql::version_to_db(*expected).unwrap_or(-1))?
+        }
+        Write::Delete { kind, id, expected } => {
+            sql::delete(D, kind, *id, sql::version_to_db(*expected).unwrap_or(-1))
+        }
+        Write::Assert { kind, id, .. } => sql::version(D, kind, *id, false),
+    })
+}
+
+/// The statements of a commit, in write order, up to the first write that cannot be stored
+/// (returned beside them: the commit fails with it once the writes before it have been
+/// checked, as if they had been applied one by one).
+fn steps(writes: &[Write]) -> (Vec<Step<'_>>, Option<Error>) {
+    let mut steps = Vec::new();
     let mut i = 0;
     while let Some(write) = writes.get(i) {
         let run = sql::insert_run(&writes[i..]);
-        let Write::Insert(first) = write else {
-            apply(conn, write).await?;
-            i += 1;
-            continue;
-        };
-        if run < sql::BATCH_MIN {
-            apply(conn, write).await?;
-            i += 1;
-            continue;
-        }
-        for chunk in writes[i..i + run].chunks(sql::batch_rows(first.kind)) {
-            let records: Vec<&Record> = chunk
-                .iter()
-                .filter_map(|w| match w {
-                    Write::Insert(r) => Some(r),
-                    _ => None,
-                })
-                .collect();
-            if let Err(e) = execute(conn, sql::insert_many(D, &records)?).await {
-                if !is_constraint(&e) {
-                    return Err(backend(e));
+        if let (true, Write::Insert(first)) = (run >= RUN_MIN, write) {
+            for chunk in writes[i..i + run].chunks(sql::batch_rows(first.kind)) {
+                let records: Vec<&Record> = chunk
+                    .iter()
+                    .filter_map(|w| match w {
+                        Write::Insert(r) => Some(r),
+                        _ => None,
+                    })
+                    .collect();
+                match sql::insert_many(D, &records) {
+                    Ok(sql) => steps.push(Step { writes: chunk, sql }),
+                    // The record at fault is named by the record-by-record statements.
+                    Err(_) => return record_by_record(steps, writes, i),
                 }
-                // SQLite undid the statement and kept the transaction: redo the chunk record
-                // by record, for the error of the record that failed.
-                for w in chunk {
-                    apply(conn, w).await?;
+            }
+            i += run;
+        } else {
+            match statement(write) {
+                Ok(sql) => steps.push(Step {
+                    writes: &writes[i..=i],
+                    sql,
+                }),
+                Err(e) => return (steps, Some(e)),
+            }
+            i += 1;
+        }
+    }
+    (steps, None)
+}
+
+/// Continues [`steps`] from `writes[i]` one statement per write, up to the write at fault.
+fn record_by_record<'w>(
+    mut steps: Vec<Step<'w>>,
+    writes: &'w [Write],
+    mut i: usize,
+) -> (Vec<Step<'w>>, Option<Error>) {
+    while let Some(write) = writes.get(i) {
+        match statement(write) {
+            Ok(sql) => steps.push(Step {
+                writes: &writes[i..=i],
+                sql,
+            }),
+            Err(e) => return (steps, Some(e)),
+        }
+        i += 1;
+    }
+    (steps, None)
+}
+
+/// Whether a statement's outcome is what its write expects: an update or delete changed its
+/// one row (its `WHERE` checked the version), an assertion read the expected version.
+fn holds(write: &Write, changes: u64, read: Option<i64>) -> bool {
+    match write {
+        Write::Insert(_) => true,
+        Write::Update { .. } | Write::Delete { .. } => changes == 1,
+        Write::Assert { expected, .. } => {
+            read.and_then(|v| u64::try_from(v).ok()) == Some(*expected)
+        }
+    }
+}
+
+/// How a batch ended.
+enum Outcome {
+    /// Every statement ran and held.
+    Done,
+    /// The `BEGIN` in front of the batch failed.
+    Begin(sqlx::Error),
+    /// Step `n` of the batch ran but did not hold (a stale version).
+    Stale(usize),
+    /// Step `n` of the batch failed; SQLite undid that statement only, and ran none after it.
+    Failed(usize, sqlx::Error),
+}
+
+/// Sends `steps` as one multi-statement text (behind `begin`, if any): one round trip to the
+/// connection's worker thread for all of them. sqlx's SQLite driver runs the statements in
+/// order, binding each one's parameters from the shared list, and reports each statement's
+/// rows and rows affected in turn; it stops at the first error.
+async fn run_batch(
+    conn: &mut SqliteConnection,
+    begin: Option<&str>,
+    steps: &mut [Step<'_>],
+) -> Result<Outcome> {
+    let mut text = String::new();
+    let mut args = Vec::new();
+    if let Some(begin) = begin {
+        text.push_str(begin);
+        text.push_str("; ");
+    }
+    for (n, step) in steps.iter_mut().enumerate() {
+        if n > 0 {
+            text.push_str("; ");
+        }
+        text.push_str(&step.sql.text);
+        args.append(&mut step.sql.args);
+    }
+    let arguments = arguments(args)?;
+    let offset = usize::from(begin.is_some());
+    let mut stream = conn.fetch_many(sqlx::query_with(&text, arguments));
+    // The statement running: the `BEGIN`, then the steps.
+    let mut at: usize = 0;
+    let mut read = None;
+    loop {
+        match stream.try_next().await {
+            Ok(Some(Either::Right(row))) => read = row.try_get::<i64, _>(0).ok(),
+            Ok(Some(Either::Left(done))) => {
+                if let Some(step) = at.checked_sub(offset).and_then(|n| steps.get(n)) {
+                    let write = step.writes.first();
+                    if !write.is_some_and(|w| holds(w, done.rows_affected(), read)) {
+                        return Ok(Outcome::Stale(at - offset));
+                    }
+                }
+                read = None;
+                at += 1;
+            }
+            Ok(None) => return Ok(Outcome::Done),
+            Err(e) => {
+                return Ok(match at.checked_sub(offset) {
+                    Some(n) => Outcome::Failed(n, e),
+                    None => Outcome::Begin(e),
+                })
+            }
+        }
+    }
+}
+
+/// Applies a commit's writes on the writer connection: `BEGIN IMMEDIATE` and the statements
+/// in as few round trips as the batch limits allow. The first write that does not hold fails
+/// the commit with the error it would have had applied alone.
+async fn apply_all(
+    conn: &mut SqliteConnection,
+    begin: &str,
+    mut steps: Vec<Step<'_>>,
+) -> Result<()> {
+    let mut begin = Some(begin);
+    let mut i = 0;
+    while i < steps.len() {
+        let (mut end, mut args) = (i, 0);
+        while end < steps.len() && end - i < BATCH_STATEMENTS && args < BATCH_ARGS {
+            args += steps.get(end).map_or(0, |s| s.sql.args.len());
+            end += 1;
+        }
+        let outcome = run_batch(conn, begin.take(), &mut steps[i..end]).await?;
+        match outcome {
+            Outcome::Done => i = end,
+            Outcome::Begin(e) => return Err(backend(e)),
+            Outcome::Stale(n) => {
+                let Some(
+                    Write::Update {
+                        record: Record { kind, id, .. },
+                        expected,
+                    }
+                    | Write::Delete { kind, id, expected }
+                    | Write::Assert { kind, id, expected },
+                ) = steps[i + n].writes.first()
+                else {
+                    return Err(Error::backend_msg("an insert reported as stale"));
+                };
+                let found = stored_version(conn, kind, *id).await?;
+                return Err(sql::conflict(kind, *id, *expected, found));
+            }
+            Outcome::Failed(n, e) => {
+                let writes = steps[i + n].writes;
+                match writes {
+                    [write] => {
+                        return Err(match write {
+                            Write::Insert(record) => write_error(conn, record, true, e).await,
+                            Write::Update { record, .. } => {
+                                write_error(conn, record, false, e).await
+                            }
+                            Write::Delete { .. } | Write::Assert { .. } => backend(e),
+                        })
+                    }
+                    _ if is_constraint(&e) => {
+                        // A multi-row INSERT was refused: redo its records one by one, for
+                        // the error of the record that failed; then go on after it.
+                        for w in writes {
+                            apply(conn, w).await?;
+                        }
+                        i += n + 1;
+                    }
+                    _ => return Err(backend(e)),
                 }
             }
         }
-        i += run;
+    }
+    if let Some(begin) = begin {
+        // No statement at all: the transaction still has to begin.
+        conn.execute(begin).await.map_err(backend)?;
     }
     Ok(())
 }
@@ -750,11 +957,20 @@ impl Store for SqliteStore {
         if commit.is_empty() {
             return Ok(());
         }
+        // The statements are written before the write lock is taken.
+        let (steps, unstorable) = steps(&commit.writes);
+        let unstorable = match (steps.is_empty(), unstorable) {
+            (true, Some(e)) => return Err(e),
+            (_, unstorable) => unstorable,
+        };
         let writer = self.writer.lock().await.map_err(backend)?;
-        let mut tx = Tx::begin_on(writer, "BEGIN IMMEDIATE")
-            .await
-            .map_err(backend)?;
-        if let Err(e) = apply_all(tx.conn(), &commit.writes).await {
+        // Armed before the BEGIN goes out with the first statements.
+        let mut tx = Tx::armed(writer);
+        if let Err(e) = apply_all(tx.conn(), "BEGIN IMMEDIATE", steps).await {
+            tx.rollback().await;
+            return Err(e);
+        }
+        if let Some(e) = unstorable {
             tx.rollback().await;
             return Err(e);
         }
