@@ -9,12 +9,6 @@
 //!   (`SELECT 1` through a pool 47 µs, on a held connection 15 µs). A read takes the held
 //!   reader when it is free and a connection of the reader pool when it is not, so concurrent
 //!   reads do not queue behind each other.
-//! - A lookup by id (`get`, `get_many` of up to 64 ids) runs on the writer connection when no
-//!   commit holds it. A reader's page cache is emptied whenever another connection commits, so
-//!   the first read after each commit (in a flow of operations, the next operation's first
-//!   read) read its pages again; the writer's cache survives its own commits. Measured on the
-//!   order-to-cash flow: `get` of the organisation revision right after a commit 28 µs on the
-//!   reader, 12–20 µs on the writer. Queries stay on the readers: their cost is not bounded.
 //! - Write transactions begin with `BEGIN IMMEDIATE`: the write lock is taken before the first
 //!   read, so the version checks read what the commit will write over, and a deferred
 //!   transaction can never fail half-way with "database is locked" when it upgrades.
@@ -257,20 +251,6 @@ impl SqliteStore {
         self.held_reader.close().await;
         self.reader.close().await;
         self.writer.close().await;
-    }
-
-    /// A connection for a lookup by id (`get`, `get_many` of a few ids): the writer when no
-    /// commit holds it,
-    /// else a reader. A reader's page cache is emptied whenever another connection has
-    /// committed (SQLite sees the database changed when a read begins), so the first read after
-    /// every commit reads its pages again; the writer's cache stays valid after its own
-    /// commits. A lookup by id is a few index pages, so a commit that comes while it runs
-    /// waits microseconds.
-    async fn lookup_conn(&self) -> Result<Reader<'_>> {
-        if let Some(Ok(lease)) = self.writer.try_lock().await {
-            return Ok(Reader::Held(lease));
-        }
-        self.read_conn().await
     }
 
     /// A reader connection: the held one when it is free, else one from the reader pool, so
@@ -886,7 +866,7 @@ impl Store for SqliteStore {
     }
 
     async fn get(&self, kind: &'static Kind, id: Uuid) -> Result<Option<Record>> {
-        let mut conn = self.lookup_conn().await?;
+        let mut conn = self.read_conn().await?;
         let row = fetch_optional(&mut conn, sql::get(D, kind, id))
             .await
             .map_err(backend)?;
@@ -897,12 +877,7 @@ impl Store for SqliteStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // A long list is read beside the writer, not on it: commits should not wait for it.
-        let mut conn = if ids.len() <= sql::IN_LIST_BIND_MAX {
-            self.lookup_conn().await?
-        } else {
-            self.read_conn().await?
-        };
+        let mut conn = self.read_conn().await?;
         let rows = fetch_all(&mut conn, sql::get_many(D, kind, ids)).await?;
         let found = rows
             .iter()
