@@ -99,13 +99,18 @@
 //! A commit is one transaction: `BEGIN IMMEDIATE` on SQLite (the write lock first, so the
 //! version checks see what the commit writes over), READ COMMITTED on PostgreSQL with every
 //! version checked in the `UPDATE`/`DELETE` itself and assertions held with `FOR SHARE`.
-//! Runs of four or more inserts of one kind (an import batch, a record's lines) go in
-//! multi-row `INSERT`s of up to 500 records; when a constraint refuses one, that statement is
-//! undone (on PostgreSQL through a savepoint) and its records are written one by one, so the
-//! error names the record at fault exactly as a record-by-record commit would. A commit future
-//! dropped half-way never leaves a transaction open on a pooled connection: its connection is
-//! closed instead of returned (sqlx 0.8's own transactions cannot promise that; see the
-//! cancellation test).
+//! Runs of four or more inserts of one kind (two or more on SQLite: an import batch, a record's
+//! lines) go in multi-row `INSERT`s of up to 500 records; when a constraint refuses one, that
+//! statement is undone (on PostgreSQL through a savepoint) and its records are written one by
+//! one, so the error names the record at fault exactly as a record-by-record commit would. On
+//! SQLite the `BEGIN IMMEDIATE` and a commit's statements go to the connection in one round
+//! trip (a multi-statement text, up to 32 statements or 2,000 parameters a batch), each
+//! update's and delete's rows affected and each assertion's version checked as its result
+//! comes back; the `COMMIT` follows once they all held. A commit future
+//! dropped half-way never leaves a transaction open on a connection that is used again: its
+//! connection is closed instead of returned to the pool (or, on SQLite, where the store holds
+//! its writer itself, closed and opened afresh when next needed); sqlx 0.8's own transactions
+//! cannot promise that (see the cancellation test).
 //!
 //! # Reports in plain SQL
 //! The tables are meant to be queried directly. Customers per owner per region, the same text
@@ -141,10 +146,13 @@
 //!
 //! # Module map
 //! - `sql`: dialect-neutral statements: filters, orders, pages, writes, SQLite encodings.
-//! - `sqlite`: [`SqliteStore`]: pools, `BEGIN IMMEDIATE` commits, SQLite error codes.
+//! - `sqlite`: [`SqliteStore`]: held connections and a reader pool, `BEGIN IMMEDIATE` commits,
+//!   SQLite error codes.
+//! - `held`: the connections the SQLite store holds itself, outside sqlx's pool, replaced when
+//!   a dropped transaction discards them.
 //! - `postgres`: [`PostgresStore`]: pool, READ COMMITTED commits, SQLSTATE mapping.
 //! - `tx`: transactions begun with plain SQL that a dropped future cannot leave open on a
-//!   pooled connection (sqlx 0.8's own can be).
+//!   connection that is used again (sqlx 0.8's own can be).
 //!
 //! The tests (`tests/`) run the core's conformance suite on both backends (and on two SQLite
 //! stores sharing one file), compare a battery of queries with the in-memory reference,
@@ -164,6 +172,8 @@ use std::sync::Arc;
 use crm_core::store::Store;
 use crm_core::{Error, Result};
 
+#[cfg(feature = "sqlite")]
+mod held;
 mod sql;
 mod tx;
 

@@ -1,4 +1,4 @@
-//! Transactions that a dropped future cannot leave open on a pooled connection.
+//! Transactions that a dropped future cannot leave open on a connection that is used again.
 //!
 //! sqlx 0.8's own transactions are not safe against cancellation at every point: a
 //! `begin`/`begin_with` future dropped after the server (or SQLite's worker thread) ran the
@@ -9,24 +9,43 @@
 //! sqlx 0.8.6 (upstream: sqlx issues 2054 for SQLite, 4385 and 4393 for PostgreSQL, the latter
 //! reproduced on 0.9.0 too).
 //!
-//! [`Tx`] begins with plain SQL on a pooled connection and is armed from before the `BEGIN`
-//! is sent until the `COMMIT` or `ROLLBACK` has come back. Dropped while armed (a future
-//! dropped half-way, or a rollback that failed), it closes the connection instead of returning
-//! it to the pool; closing ends the transaction in the database (SQLite rolls back when the
-//! handle closes, PostgreSQL when the session ends), and the pool opens a fresh connection
-//! when it needs one. Dropping costs a reconnect, which only cancellation pays.
+//! [`Tx`] begins with plain SQL on a connection and is armed from before the `BEGIN` is sent
+//! until the `COMMIT` or `ROLLBACK` has come back. Dropped while armed (a future dropped
+//! half-way, or a rollback that failed), it discards the connection instead of letting it be
+//! used again ([`Conn::discard`]): a pooled connection is closed instead of returned, a
+//! connection the store holds (SQLite) is closed and replaced by a fresh one when next needed.
+//! Closing ends the transaction in the database (SQLite rolls back when the handle closes,
+//! PostgreSQL when the session ends). Dropping costs a reconnect, which only cancellation pays.
+
+use std::ops::DerefMut;
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Executor, Pool};
 
-/// A pooled connection inside a transaction begun with plain SQL.
-pub(crate) struct Tx<DB: Database> {
-    conn: PoolConnection<DB>,
-    /// A transaction may be open: close the connection on drop.
-    armed: bool,
+/// A connection a transaction runs on, however it is held (taken from a pool, or held by the
+/// store behind a lock), that can be discarded: never used again.
+pub(crate) trait Conn<DB: Database>: DerefMut<Target = DB::Connection> {
+    /// Makes sure this connection is never used again: it is closed once the holder lets go,
+    /// and whoever needs one next gets a fresh connection. Called from `Drop`, so it must not
+    /// block.
+    fn discard(&mut self);
 }
 
-impl<DB: Database> Tx<DB>
+impl<DB: Database> Conn<DB> for PoolConnection<DB> {
+    fn discard(&mut self) {
+        self.close_on_drop();
+    }
+}
+
+/// A connection inside a transaction begun with plain SQL.
+pub(crate) struct Tx<DB: Database, C: Conn<DB>> {
+    conn: C,
+    /// A transaction may be open: discard the connection on drop.
+    armed: bool,
+    _db: std::marker::PhantomData<DB>,
+}
+
+impl<DB: Database> Tx<DB, PoolConnection<DB>>
 where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
 {
@@ -34,10 +53,30 @@ where
     /// LEVEL …`) on it.
     pub(crate) async fn begin(pool: &Pool<DB>, begin: &'static str) -> Result<Self, sqlx::Error> {
         let conn = pool.acquire().await?;
-        // Armed before the BEGIN goes out: from here on, dropping closes the connection.
-        let mut tx = Tx { conn, armed: true };
+        Self::begin_on(conn, begin).await
+    }
+}
+
+impl<DB: Database, C: Conn<DB>> Tx<DB, C>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    /// Runs `begin` on `conn`.
+    pub(crate) async fn begin_on(conn: C, begin: &'static str) -> Result<Self, sqlx::Error> {
+        let mut tx = Self::armed(conn);
         tx.conn.execute(begin).await?;
         Ok(tx)
+    }
+
+    /// Takes `conn` armed, before anything is sent: the caller sends its own `BEGIN` (with the
+    /// transaction's first statements, in one round trip) on [`Tx::conn`].
+    pub(crate) fn armed(conn: C) -> Self {
+        // Armed before the BEGIN goes out: from here on, dropping discards the connection.
+        Tx {
+            conn,
+            armed: true,
+            _db: std::marker::PhantomData,
+        }
     }
 
     /// The connection, to run the transaction's statements on.
@@ -60,8 +99,8 @@ where
         }
     }
 
-    /// Rolls back; the connection goes back to the pool once the rollback is done, and is
-    /// closed if it fails.
+    /// Rolls back; the connection is free for the next user once the rollback is done, and is
+    /// discarded if it fails.
     pub(crate) async fn rollback(mut self) {
         // PostgreSQL answers a ROLLBACK outside a transaction with a warning, not an error.
         if self.conn.execute("ROLLBACK").await.is_ok() {
@@ -70,10 +109,10 @@ where
     }
 }
 
-impl<DB: Database> Drop for Tx<DB> {
+impl<DB: Database, C: Conn<DB>> Drop for Tx<DB, C> {
     fn drop(&mut self) {
         if self.armed {
-            self.conn.close_on_drop();
+            self.conn.discard();
         }
     }
 }

@@ -123,9 +123,9 @@ async fn sqlite_dropped_commits_leave_no_transaction_open() {
     other.execute("ROLLBACK").await.expect("rollback");
     other.close().await.expect("close");
 
-    // No reader connection is inside a transaction: each of them can begin one.
+    // No pooled reader connection is inside a transaction: each of them can begin one.
     let mut readers = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..store.pool().options().get_max_connections() {
         readers.push(store.pool().acquire().await.expect("reader"));
     }
     for r in &mut readers {
@@ -134,6 +134,18 @@ async fn sqlite_dropped_commits_leave_no_transaction_open() {
             .expect("reader is not in a transaction");
         r.execute("ROLLBACK").await.expect("rollback");
     }
+    // Nor is the reader the store holds itself (the only one free while the test holds the
+    // pool's): it sees a commit made now, so it reads no old snapshot.
+    let owner = common::employee(&store, "之后").await;
+    let fresh = common::customer(owner.id, "最后", None, None);
+    let mut commit = Commit::new();
+    commit.insert(fresh.to_record());
+    store.commit(commit).await.expect("commit");
+    assert!(store
+        .get(&CUSTOMER, fresh.id)
+        .await
+        .expect("read on the held reader")
+        .is_some());
     drop(readers);
     store.close().await;
 }
