@@ -191,3 +191,49 @@ async fn open_picks_the_backend_from_the_url() {
         db.drop_db().await;
     }
 }
+
+#[tokio::test]
+async fn postgres_carries_on_when_the_server_ends_every_pooled_connection() {
+    let Some(db) = common::PgDb::create("postgres_carries_on_after_sessions_end").await else {
+        return;
+    };
+    let store = db.store().await;
+    let owner = common::employee(&store, "周八").await;
+    // Fill the pool with connections in steady use (not idle long enough to be pinged).
+    let mut reads = Vec::new();
+    for _ in 0..crm_storage_sql::DEFAULT_CONNECTIONS {
+        reads.push(store.get(&crm_core::org::EMPLOYEE, owner.id));
+    }
+    for r in futures::future::join_all(reads).await {
+        assert!(r.expect("read").is_some());
+    }
+    // An administrator (or a restart) ends every session of the database.
+    let mut admin = sqlx::PgConnection::connect_with(&db.admin)
+        .await
+        .expect("connect to postgres");
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+    )
+    .bind(&db.name)
+    .fetch_all(&mut admin)
+    .await
+    .expect("terminate");
+    assert!(!ended.is_empty() && ended.iter().all(|&e| e), "{ended:?}");
+    admin.close().await.expect("close");
+    // Reads and commits find their connections gone and run again on fresh ones.
+    assert!(store
+        .get(&crm_core::org::EMPLOYEE, owner.id)
+        .await
+        .expect("read after the sessions ended")
+        .is_some());
+    let c = common::customer(owner.id, "宁波港务物流", Some("浙江"), Some("宁波"));
+    let mut commit = Commit::new();
+    commit.insert(c.to_record());
+    store
+        .commit(commit)
+        .await
+        .expect("commit after the sessions ended");
+    assert!(store.get(&CUSTOMER, c.id).await.expect("read").is_some());
+    store.close().await;
+    db.drop_db().await;
+}

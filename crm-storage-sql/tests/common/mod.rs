@@ -35,7 +35,8 @@ pub fn spawner() -> Spawner {
 /// A fresh PostgreSQL database on the server of `CRM_TEST_POSTGRES_URL`; dropped by
 /// [`PgDb::drop_db`].
 pub struct PgDb {
-    admin: PgConnectOptions,
+    /// Options connecting to the server's `postgres` database.
+    pub admin: PgConnectOptions,
     server_url: String,
     /// The database name.
     pub name: String,
