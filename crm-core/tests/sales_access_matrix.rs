@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use common::{block_on, Company, Rel, RELS};
+use common::{block_on, Company, Outcome, Rel};
 use crm_core::customer::CustomerInput;
 use crm_core::org::{Actor, Op, Permission, Resource};
 use crm_core::print::PrintTemplate;
@@ -147,22 +147,6 @@ const SOURCES: [(&str, &str); 9] = [
         include_str!("../src/service/product_images.rs"),
     ),
 ];
-
-/// The `pub async fn`s of the service files: (file, name).
-fn public_operations() -> Vec<(&'static str, &'static str)> {
-    let mut out = vec![];
-    for (file, text) in SOURCES {
-        for line in text.lines() {
-            if let Some(rest) = line.trim_start().strip_prefix("pub async fn ") {
-                let end = rest
-                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .unwrap_or(rest.len());
-                out.push((file, &rest[..end]));
-            }
-        }
-    }
-    out
-}
 
 /// Which test checks a row: one per area, so that the areas run in parallel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -796,17 +780,6 @@ impl World {
     }
 }
 
-/// How a cell came out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    /// Done, or the record (the figures) answered.
-    Allowed,
-    /// Refused with `Error::PermissionDenied`.
-    Refused,
-    /// A search, look-up or report that answered without the record (or its figures).
-    LeftOut,
-}
-
 fn outcome<T>(op: MatrixOp, r: Result<T, Error>) -> Outcome {
     match r {
         Ok(_) => Outcome::Allowed,
@@ -1385,56 +1358,15 @@ fn run(w: &World, op: MatrixOp, who: Actor, sees_all: bool) -> Result<Outcome, S
 /// Checks every row of an area in every column; a refused or left-out cell must also leave
 /// every record as it was.
 fn check_area(a: Area) {
-    let mut failures = Vec::new();
     let rows: Vec<MatrixOp> = OPS.iter().copied().filter(|&op| area(op) == a).collect();
     assert!(!rows.is_empty(), "{a:?} has no rows");
-    for op in rows {
-        for (i, rel) in RELS.iter().enumerate() {
-            // A fresh world per cell: many operations change the documents.
-            let w = world();
-            let before = w.snapshot();
-            let want = expected(op)[i];
-            match run(&w, op, w.actor(*rel), *rel == Rel::Admin) {
-                Err(m) => failures.push(format!("{op:?} as {rel:?}: {m}")),
-                Ok(got) => {
-                    let allowed = got == Outcome::Allowed;
-                    if allowed != want {
-                        failures.push(format!(
-                            "{op:?} as {rel:?}: expected {}, got {got:?}",
-                            if want { "allowed" } else { "denied" }
-                        ));
-                    }
-                    if !allowed && w.snapshot() != before {
-                        failures.push(format!("{op:?} as {rel:?}: refused but records changed"));
-                    }
-                }
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "matrix cells wrong:\n{}",
-        failures.join("\n")
-    );
+    common::check_cells(&rows, world, World::snapshot, World::actor, expected, run);
 }
 
 #[test]
 fn every_order_to_cash_operation_has_a_row() {
-    let ops = public_operations();
-    assert!(ops.len() >= OPS.len() - 1, "found only {ops:?}");
-    for (file, name) in &ops {
-        assert!(
-            OPS.iter().any(|&op| core_fn(op) == *name),
-            "{file}: `{name}` has no row in the order-to-cash authorisation matrix"
-        );
-    }
-    for &op in OPS {
-        assert!(
-            ops.iter().any(|(_, name)| *name == core_fn(op)),
-            "{op:?} exercises `{}`, which is no public operation of the service files",
-            core_fn(op)
-        );
-    }
+    let rows: Vec<(MatrixOp, &'static str)> = OPS.iter().map(|&op| (op, core_fn(op))).collect();
+    common::assert_matrix_covers("order-to-cash", &SOURCES, &rows);
 }
 
 #[test]

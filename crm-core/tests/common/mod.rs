@@ -240,3 +240,99 @@ impl Company {
         })
     }
 }
+
+/// The `pub async fn`s of service source files (name, text): (file, operation).
+pub fn public_operations(
+    sources: &[(&'static str, &'static str)],
+) -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![];
+    for &(file, text) in sources {
+        for line in text.lines() {
+            if let Some(rest) = line.trim_start().strip_prefix("pub async fn ") {
+                let end = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                out.push((file, &rest[..end]));
+            }
+        }
+    }
+    out
+}
+
+/// Asserts that an authorisation matrix covers its service files: every public operation of
+/// `sources` is exercised by a row (`rows`: the operation each row calls, a row's name for
+/// the message), and every row calls a public operation of those files.
+pub fn assert_matrix_covers<R: std::fmt::Debug>(
+    matrix: &str,
+    sources: &[(&'static str, &'static str)],
+    rows: &[(R, &'static str)],
+) {
+    let ops = public_operations(sources);
+    assert!(!ops.is_empty(), "no public operation found in {sources:?}");
+    for (file, name) in &ops {
+        assert!(
+            rows.iter().any(|(_, f)| f == name),
+            "{file}: `{name}` has no row in the {matrix} authorisation matrix"
+        );
+    }
+    for (row, f) in rows {
+        assert!(
+            ops.iter().any(|(_, name)| name == f),
+            "{row:?} exercises `{f}`, which is no public operation of the service files"
+        );
+    }
+}
+
+/// How a cell of an authorisation matrix came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done, or the record (the figures) answered.
+    Allowed,
+    /// Refused with `Error::PermissionDenied`.
+    Refused,
+    /// A search, look-up or report that answered without the records (or their figures).
+    LeftOut,
+}
+
+/// Runs every row of `rows` as every relation of [`RELS`], each cell in a fresh world, and
+/// asserts that the cell is allowed exactly where `expected` says (in `RELS` order) and that a
+/// cell not allowed left every record as it was. `run` answers a cell (the world, the row, the
+/// actor, whether the actor sees everything), or says what it answered wrongly.
+pub fn check_cells<W, O: Copy + std::fmt::Debug, S: PartialEq>(
+    rows: &[O],
+    world: impl Fn() -> W,
+    snapshot: impl Fn(&W) -> S,
+    actor: impl Fn(&W, Rel) -> Actor,
+    expected: impl Fn(O) -> [bool; 8],
+    run: impl Fn(&W, O, Actor, bool) -> Result<Outcome, String>,
+) {
+    let mut failures = Vec::new();
+    for &op in rows {
+        for (i, &rel) in RELS.iter().enumerate() {
+            // A fresh world per cell: many operations change the documents.
+            let w = world();
+            let before = snapshot(&w);
+            let want = expected(op)[i];
+            match run(&w, op, actor(&w, rel), rel == Rel::Admin) {
+                Err(m) => failures.push(format!("{op:?} as {rel:?}: {m}")),
+                Ok(got) => {
+                    let allowed = got == Outcome::Allowed;
+                    if allowed != want {
+                        failures.push(format!(
+                            "{op:?} as {rel:?}: expected {}, got {got:?}",
+                            if want { "allowed" } else { "denied" }
+                        ));
+                    }
+                    if !allowed && snapshot(&w) != before {
+                        failures.push(format!("{op:?} as {rel:?}: refused but records changed"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "matrix cells wrong:\n{}",
+        failures.join("\n")
+    );
+}
