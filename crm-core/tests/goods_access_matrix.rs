@@ -42,7 +42,6 @@ use crm_core::service::{
     StockOutInput, StockOutLine, SupplierInput, SupplierInvoiceInput, SupplierPaymentInput,
     TransferInput, WarehouseInput,
 };
-use crm_core::store::Query;
 use crm_core::{Crm, Error};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -771,39 +770,12 @@ impl World {
         self.co.actor(rel)
     }
 
-    /// Every stored record except the audit log, by kind, id and version: what a refused
-    /// operation must leave as it was.
     fn snapshot(&self) -> Vec<(&'static str, Uuid, u64)> {
-        block_on(async {
-            let mut out = vec![];
-            for kind in crm_core::catalog::KINDS {
-                if kind.name == crm_core::audit::AUDIT_ENTRY.name {
-                    continue;
-                }
-                for r in self
-                    .crm
-                    .store()
-                    .query(&Query::all(kind))
-                    .await
-                    .unwrap()
-                    .records
-                {
-                    out.push((kind.name, r.id, r.version));
-                }
-            }
-            out.sort();
-            out
-        })
+        self.co.snapshot()
     }
 
-    /// Gives the employee exactly these roles.
     fn set_roles(&self, who: Actor, roles: BTreeSet<Uuid>) {
-        block_on(async {
-            let org = self.crm.org().await.unwrap();
-            let mut e = org.employee(who.employee_id()).unwrap().clone();
-            e.role_ids = roles;
-            self.crm.update_employee(self.co.admin, e).await.unwrap();
-        });
+        self.co.set_roles(who, roles);
     }
 
     /// Adds a role to the employee.

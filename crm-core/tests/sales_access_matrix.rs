@@ -32,7 +32,6 @@ use crm_core::service::{
     QuoteInput, ReceiptDoc, ReceiptInput, RedInvoiceInput, TrackingInput, TrackingLookup,
 };
 use crm_core::settings::CompanyProfile;
-use crm_core::store::Query;
 use crm_core::table::{TableReader, TextEncoding};
 use crm_core::Error;
 use rust_decimal::Decimal;
@@ -728,40 +727,12 @@ impl World {
         self.co.actor(rel)
     }
 
-    /// Every stored record except the audit log, by kind, id and version: what a refused
-    /// operation must leave as it was.
     fn snapshot(&self) -> Vec<(&'static str, Uuid, u64)> {
-        block_on(async {
-            let mut out = vec![];
-            for kind in crm_core::catalog::KINDS {
-                if kind.name == crm_core::audit::AUDIT_ENTRY.name {
-                    continue;
-                }
-                for r in self
-                    .co
-                    .crm
-                    .store()
-                    .query(&Query::all(kind))
-                    .await
-                    .unwrap()
-                    .records
-                {
-                    out.push((kind.name, r.id, r.version));
-                }
-            }
-            out.sort();
-            out
-        })
+        self.co.snapshot()
     }
 
-    /// Gives the employee exactly these roles.
     fn set_roles(&self, who: Actor, roles: BTreeSet<Uuid>) {
-        block_on(async {
-            let org = self.co.crm.org().await.unwrap();
-            let mut e = org.employee(who.employee_id()).unwrap().clone();
-            e.role_ids = roles;
-            self.co.crm.update_employee(self.co.admin, e).await.unwrap();
-        });
+        self.co.set_roles(who, roles);
     }
 
     /// A new role with these permissions and the matrix's discount limit.

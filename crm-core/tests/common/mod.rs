@@ -104,6 +104,35 @@ impl Company {
         }
     }
 
+    /// Every stored record except the audit log, by kind, id and version: what a refused
+    /// operation must leave as it was.
+    pub fn snapshot(&self) -> Vec<(&'static str, Uuid, u64)> {
+        block_on(async {
+            let mut out = vec![];
+            for kind in crm_core::catalog::KINDS {
+                if kind.name == crm_core::audit::AUDIT_ENTRY.name {
+                    continue;
+                }
+                let all = crm_core::store::Query::all(kind);
+                for r in self.crm.store().query(&all).await.unwrap().records {
+                    out.push((kind.name, r.id, r.version));
+                }
+            }
+            out.sort();
+            out
+        })
+    }
+
+    /// Gives the employee exactly these roles.
+    pub fn set_roles(&self, who: Actor, roles: BTreeSet<Uuid>) {
+        block_on(async {
+            let org = self.crm.org().await.unwrap();
+            let mut e = org.employee(who.employee_id()).unwrap().clone();
+            e.role_ids = roles;
+            self.crm.update_employee(self.admin, e).await.unwrap();
+        });
+    }
+
     pub fn new() -> Self {
         Self::on(Arc::new(MemoryStore::new()))
     }
