@@ -318,25 +318,46 @@ impl Crm {
         action: &str,
         doc: &NoticeDoc,
         write: bool,
-    ) -> Result<Vec<SalesOrder>> {
-        let mut order_ids: Vec<Uuid> = doc.lines.iter().map(|l| l.value.order_id).collect();
-        order_ids.sort();
-        order_ids.dedup();
-        let orders: Vec<SalesOrder> = self
+    ) -> Result<Vec<Versioned<SalesOrder>>> {
+        let ids: Vec<Uuid> = doc.lines.iter().map(|l| l.value.order_id).collect();
+        let what = format!("shipping notice {}", doc.notice.value.number);
+        self.guard_orders(s, action, &ids, write, &what).await
+    }
+
+    /// The orders `order_ids` (repeats allowed), with their versions, once the actor has
+    /// passed the document guard of every one of them: a document carrying orders of several
+    /// owners (a notice, a stock-out) is read or changed only by who may for each. `what`
+    /// names the document for the error when an order is missing.
+    pub(super) async fn guard_orders(
+        &self,
+        s: &Session,
+        action: &str,
+        order_ids: &[Uuid],
+        write: bool,
+        what: &str,
+    ) -> Result<Vec<Versioned<SalesOrder>>> {
+        let mut ids = order_ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        let orders: Vec<Versioned<SalesOrder>> = self
             .store
-            .get_many(&SALES_ORDER, &order_ids)
+            .get_many(&SALES_ORDER, &ids)
             .await?
             .iter()
-            .map(SalesOrder::from_record)
+            .map(|r| {
+                SalesOrder::from_record(r).map(|value| Versioned {
+                    value,
+                    version: r.version,
+                })
+            })
             .collect::<Result<_>>()?;
-        if orders.len() != order_ids.len() {
+        if orders.len() != ids.len() {
             return Err(Error::backend_msg(format!(
-                "shipping notice {} refers to a missing order",
-                doc.notice.value.number
+                "{what} refers to a missing order"
             )));
         }
         for o in &orders {
-            self.doc_guard(s, action, o.owner_id, o.customer_id, write)
+            self.doc_guard(s, action, o.value.owner_id, o.value.customer_id, write)
                 .await?;
         }
         Ok(orders)
@@ -556,7 +577,7 @@ impl Crm {
             let hold = self
                 .hold_reason(
                     n.customer_id,
-                    &orders.iter().collect::<Vec<_>>(),
+                    &orders.iter().map(|o| &o.value).collect::<Vec<_>>(),
                     &asked,
                     Some(id),
                 )
@@ -583,16 +604,14 @@ impl Crm {
             if self.shipping.gate == ShipGate::ProductionReady {
                 // Releasing takes ready units: the orders' versions serialise it with other
                 // releases and with production's marks, as creating a notice does.
-                let ids: Vec<Uuid> = orders.iter().map(|o| o.id).collect();
-                for r in self.store.get_many(&SALES_ORDER, &ids).await? {
-                    let o = SalesOrder::from_record(&r)?;
+                for o in &orders {
                     c.update(
                         SalesOrder {
                             updated_at: now,
-                            ..o
+                            ..o.value.clone()
                         }
                         .to_record(),
-                        r.version,
+                        o.version,
                     );
                 }
             }

@@ -1444,24 +1444,10 @@ impl Crm {
             } else if !warehouse {
                 need(&s, Resource::SalesOrder, Op::View, action)?;
                 // Every order it ships: one stock-out may carry orders of several owners.
-                let mut order_ids: Vec<Uuid> = lines.iter().filter_map(|l| l.order_id).collect();
-                order_ids.sort();
-                order_ids.dedup();
-                let orders = self
-                    .store
-                    .get_many(&crate::sales::SALES_ORDER, &order_ids)
+                let order_ids: Vec<Uuid> = lines.iter().filter_map(|l| l.order_id).collect();
+                let what = format!("stock-out {}", doc.number);
+                self.guard_orders(&s, action, &order_ids, false, &what)
                     .await?;
-                if orders.len() != order_ids.len() {
-                    return Err(Error::backend_msg(format!(
-                        "stock-out {} refers to a missing order",
-                        doc.number
-                    )));
-                }
-                for r in &orders {
-                    let o = SalesOrder::from_record(r)?;
-                    self.doc_guard(&s, action, o.owner_id, o.customer_id, false)
-                        .await?;
-                }
             }
             let moves = Query::filter(&STOCK_MOVE, Filter::Eq("doc_id", Value::Id(id)))
                 .order_by(vec![Order::asc("id")]);
