@@ -174,6 +174,10 @@ use crm_core::{Error, Result};
 
 #[cfg(feature = "sqlite")]
 mod held;
+#[cfg(feature = "postgres")]
+mod one_statement;
+#[cfg(feature = "postgres")]
+mod pg_conns;
 mod sql;
 mod tx;
 
@@ -183,7 +187,7 @@ mod postgres;
 mod sqlite;
 
 #[cfg(feature = "postgres")]
-pub use postgres::{PostgresStore, CONNECT_TIMEOUT, DEFAULT_CONNECTIONS};
+pub use postgres::{CommitPaths, PostgresStore, CONNECT_TIMEOUT, DEFAULT_CONNECTIONS};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{SqliteStore, BUSY_TIMEOUT, OPTIMIZE_AFTER_WRITES, READER_CACHE_KIB};
 

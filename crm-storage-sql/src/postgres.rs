@@ -11,6 +11,11 @@
 //! - Unique indexes are checked per statement, also against uncommitted rows of concurrent
 //!   commits (the second writer waits for the first and then fails with 23505). Foreign keys
 //!   are `DEFERRABLE INITIALLY DEFERRED`, checked at `COMMIT` on the commit's final state.
+//! - A commit goes as one statement when it can (`one_statement`): its writes as the parts of
+//!   one `WITH`, the versions checked by `crm_commit_check` before the statement's own
+//!   transaction commits; one round trip instead of one per write plus `BEGIN` and `COMMIT`.
+//!   When that statement fails on a version, a constraint or a lost connection, the commit runs
+//!   again statement by statement in a transaction, as described above, for the precise error.
 //! - An error rolls the transaction back before the connection goes back to the pool; a future
 //!   dropped half-way closes its connection instead (see `Tx`), so no later user of the pool
 //!   inherits an open transaction.
@@ -25,6 +30,8 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -35,13 +42,14 @@ use crm_core::store::{
 use crm_core::{Error, Result};
 use rust_decimal::Decimal;
 use sqlx::migrate::Migrator;
-use sqlx::pool::PoolConnection;
 use sqlx::postgres::{
     PgArguments, PgConnectOptions, PgConnection, PgDatabaseError, PgPool, PgPoolOptions, PgRow,
 };
 use sqlx::{Arguments as _, Executor as _, Row as _};
 use uuid::Uuid;
 
+use crate::one_statement;
+use crate::pg_conns::{Conns, Lease};
 use crate::sql::{self, Arg, Dialect, Sql};
 use crate::tx::Tx;
 use crate::{check_applied_migrations, db_code};
@@ -69,26 +77,50 @@ pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// ```
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
+    /// For migrations and for the host's own reports ([`PostgresStore::pool`]).
     pool: PgPool,
+    /// The connections the store's own reads and commits run on (`pg_conns`).
+    conns: Arc<Conns>,
+    paths: Arc<Paths>,
+}
+
+/// How this store's commits were written, counted since it opened: see
+/// [`PostgresStore::commit_paths`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitPaths {
+    /// Commits written as one statement, one round trip (the usual way).
+    pub one_statement: u64,
+    /// Commits whose one statement failed (a version that did not match, a unique key, a
+    /// deadlock, a lost connection) and that were run again statement by statement for the
+    /// precise outcome.
+    pub retried_by_statements: u64,
+    /// Commits written statement by statement from the start: one record written twice, or
+    /// more parameters than one statement should carry (large imports).
+    pub by_statements: u64,
+}
+
+/// The counters behind [`CommitPaths`].
+#[derive(Debug, Default)]
+struct Paths {
+    one_statement: AtomicU64,
+    retried: AtomicU64,
+    by_statements: AtomicU64,
 }
 
 fn backend(e: sqlx::Error) -> Error {
     Error::backend(e)
 }
 
-/// A pooled connection idle this long is pinged before it is handed out.
-const IDLE_PING: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// How many connections a read or a `BEGIN` tries when each finds its connection gone (the
-/// server restarted, or an administrator ended the sessions): every stale connection of a full
-/// pool, and one fresh.
+/// server restarted, or an administrator ended the sessions): every stale connection the store
+/// may hold, and one fresh.
 const LOST_ATTEMPTS: u32 = DEFAULT_CONNECTIONS + 1;
 
 /// Whether `e` says the connection was gone before the statement could run (an I/O error, or
 /// the server ending the session: `57P01` admin shutdown, `57P02` crash shutdown, class `08`
 /// connection exceptions). Only reads and `BEGIN` are run again on such an error: their
 /// running again changes nothing.
-fn connection_lost(e: &sqlx::Error) -> bool {
+pub(crate) fn connection_lost(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Io(_) => true,
         _ => db_code(e).is_some_and(|c| c == "57P01" || c == "57P02" || c.starts_with("08")),
@@ -96,13 +128,17 @@ fn connection_lost(e: &sqlx::Error) -> bool {
 }
 
 /// Begins a transaction, on another connection when the first one taken was gone.
-async fn begin(
-    pool: &PgPool,
+async fn begin<'c>(
+    conns: &'c Conns,
     sql: &'static str,
-) -> std::result::Result<Tx<sqlx::Postgres, PoolConnection<sqlx::Postgres>>, sqlx::Error> {
+) -> std::result::Result<Tx<sqlx::Postgres, Lease<'c>>, sqlx::Error> {
     let mut attempt = 1;
     loop {
-        match Tx::begin(pool, sql).await {
+        let begun = match conns.get().await {
+            Ok(lease) => Tx::begin_on(lease, sql).await,
+            Err(e) => Err(e),
+        };
+        match begun {
             Err(e) if connection_lost(&e) && attempt < LOST_ATTEMPTS => attempt += 1,
             other => return other,
         }
@@ -110,8 +146,10 @@ async fn begin(
 }
 
 impl PostgresStore {
-    /// Connects to the database at `url` (`postgres://user@host:5432/db`) with a pool of
-    /// [`DEFAULT_CONNECTIONS`], and brings its schema up to date.
+    /// Connects to the database at `url` (`postgres://user@host:5432/db`), and brings its
+    /// schema up to date. The store opens up to [`DEFAULT_CONNECTIONS`] connections for its
+    /// own work, and keeps a pool of as many for the host's reports ([`PostgresStore::pool`];
+    /// it opens connections only as they are used).
     ///
     /// # Errors
     /// [`Error::Invalid`] for a malformed URL; [`Error::Backend`] when the server cannot be
@@ -129,20 +167,6 @@ impl PostgresStore {
     pub async fn open_with(options: PgConnectOptions) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(DEFAULT_CONNECTIONS)
-            // sqlx pings every connection it hands out, a round trip that cost about 13 % of
-            // the order-to-cash flows. Only a connection that sat idle is pinged (it may have
-            // outlived a server restart); one in steady use is not, and a statement that finds
-            // its connection gone is run again on another ([`PostgresStore::fetch_all`],
-            // [`Store::commit`]'s `BEGIN`).
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= IDLE_PING {
-                        sqlx::Connection::ping(conn).await?;
-                    }
-                    Ok(true)
-                })
-            })
             // A server that cannot be reached should say so in seconds, not after sqlx's
             // default of thirty; `from_pool` takes a pool with other timeouts.
             .acquire_timeout(CONNECT_TIMEOUT)
@@ -152,24 +176,49 @@ impl PostgresStore {
         Self::from_pool(pool).await
     }
 
-    /// Uses a pool you configured (size, timeouts), and brings the schema up to date.
+    /// Uses a pool you configured, and brings the schema up to date. The store's own
+    /// connections are opened with the pool's connect options, up to its maximum size, each
+    /// within its acquire timeout; the pool itself stays for the host's reports.
     ///
     /// # Errors
     /// As [`PostgresStore::open`].
     pub async fn from_pool(pool: PgPool) -> Result<Self> {
         migrate(&pool).await?;
-        Ok(PostgresStore { pool })
+        let conns = Conns::new(
+            (*pool.connect_options()).clone(),
+            pool.options().get_max_connections(),
+            pool.options().get_acquire_timeout(),
+        );
+        Ok(PostgresStore {
+            pool,
+            conns: Arc::new(conns),
+            paths: Arc::default(),
+        })
     }
 
     /// The pool, for reports in plain SQL. Write only through [`Store::commit`], which keeps
-    /// versions and references.
+    /// versions and references. (The store's own reads and commits run on connections it
+    /// holds itself, outside this pool: sqlx's pool costs a round trip per statement when a
+    /// connection comes back.)
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// How the commits of this store (and its clones) were written since it opened. Most go
+    /// as one statement; a high share retried statement by statement means many commits meet
+    /// conflicts or duplicates, each of which then costs a second attempt.
+    pub fn commit_paths(&self) -> CommitPaths {
+        CommitPaths {
+            one_statement: self.paths.one_statement.load(Ordering::Relaxed),
+            retried_by_statements: self.paths.retried.load(Ordering::Relaxed),
+            by_statements: self.paths.by_statements.load(Ordering::Relaxed),
+        }
     }
 
     /// Closes every connection, waiting for those in use to come back. The store refuses work
     /// afterwards.
     pub async fn close(&self) {
+        self.conns.close().await;
         self.pool.close().await;
     }
 }
@@ -539,15 +588,12 @@ impl PostgresStore {
     /// The record holding `record`'s key of `index`, asked after the failed commit.
     async fn duplicate(&self, record: &Record, index: &'static Index) -> Error {
         let existing = match sql::holder(D, index, record) {
-            Some(q) => match arguments(q.args) {
-                Ok(args) => sqlx::query_scalar_with::<_, Uuid, _>(&q.text, args)
-                    .fetch_optional(&self.pool)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|id| id.to_string()),
-                Err(_) => None,
-            },
+            Some(q) => self
+                .fetch_all(q)
+                .await
+                .ok()
+                .and_then(|rows| rows.first().and_then(|r| r.try_get::<Uuid, _>(0).ok()))
+                .map(|id| id.to_string()),
             None => None,
         };
         Error::Duplicate {
@@ -560,14 +606,9 @@ impl PostgresStore {
     /// Whether a record exists (after a failed insert: PostgreSQL reports the primary key
     /// first, but an insert of an existing record must be `AlreadyExists` whatever it reports).
     async fn exists(&self, kind: &Kind, id: Uuid) -> bool {
-        let q = sql::version(D, kind, id, false);
-        match arguments(q.args) {
-            Ok(args) => sqlx::query_with(&q.text, args)
-                .fetch_optional(&self.pool)
-                .await
-                .is_ok_and(|r| r.is_some()),
-            Err(_) => false,
-        }
+        self.fetch_all(sql::version(D, kind, id, false))
+            .await
+            .is_ok_and(|rows| !rows.is_empty())
     }
 
     /// Runs a read, again on another connection when the one taken was gone.
@@ -575,10 +616,11 @@ impl PostgresStore {
         let mut attempt = 1;
         loop {
             let args = arguments(sql.args.clone())?;
-            match sqlx::query_with(&sql.text, args)
-                .fetch_all(&self.pool)
-                .await
-            {
+            let rows = match self.conns.get().await {
+                Ok(mut lease) => lease.fetch_all(&sql.text, args).await,
+                Err(e) => Err(e),
+            };
+            match rows {
                 Err(e) if connection_lost(&e) && attempt < LOST_ATTEMPTS => attempt += 1,
                 other => return other.map_err(map_error),
             }
@@ -622,10 +664,11 @@ impl Store for PostgresStore {
         }
         let count = sql::count(D, query)?;
         if query.limit == Some(0) {
-            let total: i64 = sqlx::query_scalar_with(&count.text, arguments(count.args)?)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(map_error)?;
+            let rows = self.fetch_all(count).await?;
+            let total: i64 = match rows.first() {
+                Some(r) => r.try_get(0).map_err(map_error)?,
+                None => 0,
+            };
             return Ok(Page {
                 records: Vec::new(),
                 total: Some(u64::try_from(total).unwrap_or_default()),
@@ -648,7 +691,7 @@ impl Store for PostgresStore {
         // Count and page on one snapshot. (An error returns early and drops the transaction,
         // which closes its connection: see `Tx`.)
         let mut tx = begin(
-            &self.pool,
+            &self.conns,
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         )
         .await
@@ -678,7 +721,28 @@ impl Store for PostgresStore {
         if commit.is_empty() {
             return Ok(());
         }
-        let mut tx = begin(&self.pool, "BEGIN ISOLATION LEVEL READ COMMITTED")
+        // One statement, one round trip (see `one_statement`); when it cannot be one, or it
+        // failed in a way the order of the writes may explain, statement by statement below.
+        if let Some(one) = one_statement::statement(&commit.writes)? {
+            let args = arguments(one.args)?;
+            let done = match self.conns.get().await {
+                Ok(mut lease) => lease.execute(&one.text, args).await,
+                Err(e) => Err(e),
+            };
+            match done {
+                Ok(_) => {
+                    self.paths.one_statement.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Err(e) if one_statement::fall_back(&e, connection_lost(&e)) => {
+                    self.paths.retried.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => return Err(map_error(e)),
+            }
+        } else {
+            self.paths.by_statements.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut tx = begin(&self.conns, "BEGIN ISOLATION LEVEL READ COMMITTED")
             .await
             .map_err(backend)?;
         if let Err((write, failure)) = apply_all(tx.conn(), &commit.writes).await {

@@ -901,11 +901,22 @@ pub(crate) fn insert_run(writes: &[Write]) -> usize {
 /// # Errors
 /// [`Error::Invalid`] when a record does not fit its kind or cannot be stored exactly.
 pub(crate) fn insert_many(d: Dialect, records: &[&Record]) -> Result<Sql> {
+    let mut sql = Sql::new(d);
+    push_insert_many(&mut sql, records)?;
+    Ok(sql)
+}
+
+/// Appends [`insert_many`]'s statement to `sql` (its placeholders numbered after those already
+/// bound).
+///
+/// # Errors
+/// As [`insert_many`].
+pub(crate) fn push_insert_many(sql: &mut Sql, records: &[&Record]) -> Result<()> {
     let Some(first) = records.first() else {
         return Err(Error::backend_msg("an INSERT needs a record"));
     };
+    let d = sql.dialect;
     let kind = first.kind;
-    let mut sql = Sql::new(d);
     sql.push("INSERT INTO ")
         .ident(kind.name)
         .push(" (")
@@ -930,7 +941,7 @@ pub(crate) fn insert_many(d: Dialect, records: &[&Record]) -> Result<Sql> {
         }
         sql.push(")");
     }
-    Ok(sql)
+    Ok(())
 }
 
 /// `UPDATE` of a record still at version `expected`, to `expected + 1`, in one statement.
@@ -938,9 +949,19 @@ pub(crate) fn insert_many(d: Dialect, records: &[&Record]) -> Result<Sql> {
 /// # Errors
 /// [`Error::Invalid`] when the record does not fit its kind or cannot be stored exactly.
 pub(crate) fn update(d: Dialect, record: &Record, expected: i64) -> Result<Sql> {
+    let mut sql = Sql::new(d);
+    push_update(&mut sql, record, expected)?;
+    Ok(sql)
+}
+
+/// Appends [`update`]'s statement to `sql`.
+///
+/// # Errors
+/// As [`update`].
+pub(crate) fn push_update(sql: &mut Sql, record: &Record, expected: i64) -> Result<()> {
+    let d = sql.dialect;
     let args = record_args(d, record)?;
     let kind = record.kind;
-    let mut sql = Sql::new(d);
     sql.push("UPDATE ")
         .ident(kind.name)
         .push(" SET ")
@@ -950,23 +971,14 @@ pub(crate) fn update(d: Dialect, record: &Record, expected: i64) -> Result<Sql> 
     for (c, a) in kind.columns.iter().zip(args) {
         sql.push(", ").ident(c.name).push(" = ").bind(a);
     }
-    sql.push(" WHERE ")
-        .ident("id")
-        .push(" = ")
-        .bind(id_arg(d, record.id))
-        .push(" AND ")
-        .ident("version")
-        .push(" = ")
-        .bind(Arg::Int(expected));
-    Ok(sql)
+    push_id_version(sql, record.id, expected);
+    Ok(())
 }
 
-/// `DELETE` of a record still at version `expected`.
-pub(crate) fn delete(d: Dialect, kind: &Kind, id: Uuid, expected: i64) -> Sql {
-    let mut sql = Sql::new(d);
-    sql.push("DELETE FROM ")
-        .ident(kind.name)
-        .push(" WHERE ")
+/// Appends ` WHERE "id" = … AND "version" = …`.
+fn push_id_version(sql: &mut Sql, id: Uuid, expected: i64) {
+    let d = sql.dialect;
+    sql.push(" WHERE ")
         .ident("id")
         .push(" = ")
         .bind(id_arg(d, id))
@@ -974,13 +986,32 @@ pub(crate) fn delete(d: Dialect, kind: &Kind, id: Uuid, expected: i64) -> Sql {
         .ident("version")
         .push(" = ")
         .bind(Arg::Int(expected));
+}
+
+/// `DELETE` of a record still at version `expected`.
+pub(crate) fn delete(d: Dialect, kind: &Kind, id: Uuid, expected: i64) -> Sql {
+    let mut sql = Sql::new(d);
+    push_delete(&mut sql, kind, id, expected);
     sql
+}
+
+/// Appends [`delete`]'s statement to `sql`.
+pub(crate) fn push_delete(sql: &mut Sql, kind: &Kind, id: Uuid, expected: i64) {
+    sql.push("DELETE FROM ").ident(kind.name);
+    push_id_version(sql, id, expected);
 }
 
 /// The stored version of a record; `for_share` locks the row against writers until commit
 /// (PostgreSQL).
 pub(crate) fn version(d: Dialect, kind: &Kind, id: Uuid, for_share: bool) -> Sql {
     let mut sql = Sql::new(d);
+    push_version(&mut sql, kind, id, for_share);
+    sql
+}
+
+/// Appends [`version`]'s statement to `sql`.
+pub(crate) fn push_version(sql: &mut Sql, kind: &Kind, id: Uuid, for_share: bool) {
+    let d = sql.dialect;
     sql.push("SELECT ")
         .ident("version")
         .push(" FROM ")
@@ -992,7 +1023,6 @@ pub(crate) fn version(d: Dialect, kind: &Kind, id: Uuid, for_share: bool) -> Sql
     if for_share {
         sql.push(" FOR SHARE");
     }
-    sql
 }
 
 /// Another record holding `record`'s key of the unique `index`, or `None` when the key has a

@@ -20,7 +20,7 @@
 use std::ops::DerefMut;
 
 use sqlx::pool::PoolConnection;
-use sqlx::{Database, Executor, Pool};
+use sqlx::{Database, Executor};
 
 /// A connection a transaction runs on, however it is held (taken from a pool, or held by the
 /// store behind a lock), that can be discarded: never used again.
@@ -43,18 +43,6 @@ pub(crate) struct Tx<DB: Database, C: Conn<DB>> {
     /// A transaction may be open: discard the connection on drop.
     armed: bool,
     _db: std::marker::PhantomData<DB>,
-}
-
-impl<DB: Database> Tx<DB, PoolConnection<DB>>
-where
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
-    /// Takes a connection from `pool` and runs `begin` (`BEGIN IMMEDIATE`, `BEGIN ISOLATION
-    /// LEVEL …`) on it.
-    pub(crate) async fn begin(pool: &Pool<DB>, begin: &'static str) -> Result<Self, sqlx::Error> {
-        let conn = pool.acquire().await?;
-        Self::begin_on(conn, begin).await
-    }
 }
 
 impl<DB: Database, C: Conn<DB>> Tx<DB, C>
