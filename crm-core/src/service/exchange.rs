@@ -18,7 +18,7 @@ use crate::customer::{
 use crate::error::{Error, Result};
 use crate::org::{Actor, Op, Resource};
 use crate::store::{Commit, Entity, Filter, Query, Value};
-use crate::table::{HeaderMapping, ResolvedMapping, RowSource, SafeCsvWriter};
+use crate::table::{HeaderMapping, ResolvedMapping, RowSource, SafeCsvWriter, TableReader};
 
 /// What to do with invalid and duplicate rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -439,37 +439,25 @@ impl Crm {
             let mapping = options
                 .mapping
                 .resolve(reader.headers(), &[CustomerField::Name])?;
-            let mut pending: Vec<Pending> = Vec::with_capacity(batch_size);
+            // Each batch is read and checked while the one before it commits: the checks are
+            // the client's work, the commit mostly the engine's (another thread for SQLite,
+            // the server for PostgreSQL), so the two overlap instead of taking turns.
             let mut done_rows = 0u64;
-            loop {
-                let next = reader.next();
-                let done = next.is_none();
-                if let Some(Ok(row)) = next {
-                    done_rows += 1;
-                    if !refused.contains(&row.line) {
-                        let (input, checked, owner) = Self::check_row(&s, &mapping, &row)?;
-                        pending.push(Pending {
-                            line: row.line,
-                            name: input.customer.name.clone(),
-                            checked,
-                            contacts: input.contacts,
-                            owner,
-                        });
-                    }
-                } else if !done {
-                    done_rows += 1;
-                }
-                if pending.len() >= batch_size || (done && !pending.is_empty()) {
-                    self.write_import_batch(actor, &mut pending).await?;
-                    report.written = true;
-                    progress(ImportProgress {
-                        phase: ImportPhase::Writing,
-                        rows_done: done_rows,
-                    });
-                }
-                if done {
-                    break;
-                }
+            let mut next =
+                Self::next_import_batch(&s, &mapping, &mut reader, &refused, batch_size).await?;
+            while !next.0.is_empty() {
+                let (rows, taken) = next;
+                let write = self.write_import_batch(actor, rows);
+                let read = Self::next_import_batch(&s, &mapping, &mut reader, &refused, batch_size);
+                let (written, read) = futures::join!(write, read);
+                written?;
+                report.written = true;
+                done_rows += taken;
+                progress(ImportProgress {
+                    phase: ImportPhase::Writing,
+                    rows_done: done_rows,
+                });
+                next = read?;
             }
             Ok(report)
         }
@@ -477,9 +465,45 @@ impl Crm {
         self.logged(actor, action, "customer", None, res).await
     }
 
+    /// Reads the import's next rows (second pass) up to `batch_size` that the first pass did
+    /// not refuse, checked again; with how many rows of the file they took (refused and
+    /// unreadable rows included). An empty batch means the file is done. Gives way every few
+    /// rows, so that a commit awaited beside it (`futures::join!`) moves on meanwhile.
+    async fn next_import_batch(
+        s: &Session,
+        mapping: &ResolvedMapping<CustomerField>,
+        reader: &mut TableReader<'_>,
+        refused: &std::collections::HashSet<u64>,
+        batch_size: usize,
+    ) -> Result<(Vec<Pending>, u64)> {
+        let mut pending = Vec::with_capacity(batch_size);
+        let mut taken = 0u64;
+        while pending.len() < batch_size {
+            let Some(next) = reader.next() else {
+                break;
+            };
+            taken += 1;
+            if taken.is_multiple_of(16) {
+                YieldNow(false).await;
+            }
+            if let Ok(row) = next {
+                if !refused.contains(&row.line) {
+                    let (input, checked, owner) = Self::check_row(s, mapping, &row)?;
+                    pending.push(Pending {
+                        line: row.line,
+                        name: input.customer.name.clone(),
+                        checked,
+                        contacts: input.contacts,
+                        owner,
+                    });
+                }
+            }
+        }
+        Ok((pending, taken))
+    }
+
     /// Commits one batch of checked rows: customers, contacts and audit entries together.
-    async fn write_import_batch(&self, actor: Actor, pending: &mut Vec<Pending>) -> Result<()> {
-        let rows = std::mem::take(pending);
+    async fn write_import_batch(&self, actor: Actor, rows: Vec<Pending>) -> Result<()> {
         retry!(async {
             let s = self.session(actor).await?;
             let now = self.now();
@@ -620,4 +644,24 @@ pub(super) fn key_digest(key: &str) -> u128 {
         h.finish()
     };
     (u128::from(half(0)) << 64) | u128::from(half(1))
+}
+
+/// A future that is pending once (waking its task at once), then ready: gives way to the other
+/// futures of a `futures::join!` without a runtime's timer or yield.
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }
