@@ -430,8 +430,9 @@ impl SledStore {
     }
 
     /// The records a query must look at when it can start from sled keys: the pinned ids, or
-    /// the records a stored index lists for the pinned values of its first column. `None` when
-    /// the query has to scan the whole kind.
+    /// the records a stored index lists for the pinned values of its leading columns (the
+    /// index pinning the most of them; an invoice found by code and number reads one key, not
+    /// every invoice of the code). `None` when the query has to scan the whole kind.
     fn indexed_candidates(&self, query: &Query) -> Result<Option<Vec<Record>>> {
         let kind = query.kind;
         if let Some(vals) = eval::pinned_values(&query.filter, "id") {
@@ -444,26 +445,17 @@ impl SledStore {
                 .collect();
             return self.decode_ids(kind, ids).map(Some);
         }
-        for idx in kind.indexes {
-            let Some(first) = idx.columns.first() else {
-                continue;
-            };
-            if !keys::lists_every_record(kind, idx) {
-                continue;
-            }
-            let Some(vals) = eval::pinned_values(&query.filter, first) else {
-                continue;
-            };
-            let head = keys::index_prefix(idx);
-            let prefixes: BTreeSet<Vec<u8>> = vals
-                .into_iter()
-                .filter(|v| !v.is_null())
-                .map(|v| {
-                    let mut p = head.clone();
-                    codec::put_key_value(&mut p, v);
-                    p
-                })
-                .collect();
+        let best = kind
+            .indexes
+            .iter()
+            .filter(|idx| keys::lists_every_record(kind, idx))
+            .filter_map(|idx| {
+                let prefixes = pinned_prefixes(idx, &query.filter)?;
+                Some((idx, prefixes))
+            })
+            // The first of the indexes pinning the most columns.
+            .min_by_key(|(_, (_, depth))| std::cmp::Reverse(*depth));
+        if let Some((idx, (prefixes, _))) = best {
             let mut ids = BTreeSet::new();
             for p in prefixes {
                 for item in self.data.scan_prefix(p) {
@@ -737,4 +729,43 @@ impl Store for SledStore {
         }
         Ok(())
     }
+}
+
+/// Look-ups a query may start from one index before it is read key by key at all: beyond this
+/// many combinations of pinned values, the columns after the first are left to the filter.
+const MAX_PREFIXES: usize = 64;
+
+/// The key prefixes of `idx` under which every record `filter` can match is listed: the
+/// index's head followed by the pinned values of as many of its leading columns as the filter
+/// pins, with how many columns that is. `None` when the filter does not pin the first column.
+/// (A pinned `Null` equals nothing, so it adds no prefix.)
+fn pinned_prefixes(
+    idx: &crm_core::store::Index,
+    filter: &crm_core::store::Filter,
+) -> Option<(Vec<Vec<u8>>, usize)> {
+    let mut prefixes = vec![keys::index_prefix(idx)];
+    let mut depth = 0;
+    for column in idx.columns {
+        let Some(values) = eval::pinned_values(filter, column) else {
+            break;
+        };
+        let values: Vec<&Value> = values.into_iter().filter(|v| !v.is_null()).collect();
+        if depth > 0 && prefixes.len().saturating_mul(values.len()) > MAX_PREFIXES {
+            break;
+        }
+        prefixes = prefixes
+            .iter()
+            .flat_map(|p| {
+                values.iter().map(move |v| {
+                    let mut key = p.clone();
+                    codec::put_key_value(&mut key, v);
+                    key
+                })
+            })
+            .collect();
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        depth += 1;
+    }
+    (depth > 0).then_some((prefixes, depth))
 }

@@ -491,6 +491,8 @@ pub async fn lookups_and_scans(store: &dyn Store) -> Result<()> {
     rows[3].credit_limit = Some(Decimal::new(5, 2));
     rows[4].last_contact_at = Some(at(20) + Duration::microseconds(123_456));
     rows[3].archived = true;
+    rows[2].level = Some("A".into());
+    rows[3].level = Some("B".into());
     insert(store, rows.iter().map(Entity::to_record).collect()).await?;
     let mine = Filter::Eq("owner_id", Value::Id(o));
     let q = |f: Filter| Query::filter(&CUSTOMER, Filter::And(vec![mine.clone(), f]));
@@ -524,6 +526,33 @@ pub async fn lookups_and_scans(store: &dyn Store) -> Result<()> {
         )))
         .await?;
     ensure!(case, ids(&page.records) == want(&[0, 1]), "In province");
+    // Owner, province and level pinned together: the three leading columns of one index.
+    let region = |level: Filter| {
+        by(Filter::And(vec![
+            Filter::Eq("province", "广东".into()),
+            level,
+        ]))
+    };
+    let page = store
+        .query(&region(Filter::Eq("level", "A".into())))
+        .await?;
+    ensure!(
+        case,
+        ids(&page.records) == want(&[2]),
+        "Eq province and level"
+    );
+    let page = store
+        .query(&region(Filter::In("level", vec!["A".into(), "B".into()])))
+        .await?;
+    ensure!(case, ids(&page.records) == want(&[2, 3]), "In level");
+    let page = store
+        .query(&region(Filter::Eq("level", Value::Null)))
+        .await?;
+    ensure!(
+        case,
+        page.records.is_empty(),
+        "Eq level null matches nothing"
+    );
     let page = store
         .query(&by(Filter::Contains("name", "南方".into())))
         .await?;
