@@ -463,16 +463,25 @@ pub(crate) fn push_filter(sql: &mut Sql, kind: &Kind, filter: &Filter) -> Result
             if ty_of(c)? != ColumnType::Text {
                 sql.push("FALSE");
             } else {
-                // Byte-wise, case-sensitive substring: never LIKE (case-folding, wildcards).
-                let f = match sql.dialect {
-                    Dialect::Sqlite => "instr(",
-                    Dialect::Postgres => "strpos(",
-                };
-                sql.push(f)
-                    .col(c)
-                    .push(", ")
-                    .bind(Arg::Text(needle.clone()))
-                    .push(") > 0");
+                // Byte-wise, case-sensitive substring. SQLite: `instr`, never LIKE (which folds
+                // ASCII case). PostgreSQL: LIKE on the "C"-collated column, case-sensitive, the
+                // needle's wildcards escaped, so that a trigram index (migration 0014) can
+                // answer it; `strpos` gives the same answer by reading every row.
+                match sql.dialect {
+                    Dialect::Sqlite => {
+                        sql.push("instr(")
+                            .col(c)
+                            .push(", ")
+                            .bind(Arg::Text(needle.clone()))
+                            .push(") > 0");
+                    }
+                    Dialect::Postgres => {
+                        sql.col(c)
+                            .push(" LIKE ")
+                            .bind(Arg::Text(like_contains(needle)))
+                            .push(" ESCAPE '\\'");
+                    }
+                }
             }
         }
         Filter::Range(c, lo, hi) => {
@@ -865,6 +874,20 @@ fn record_args(d: Dialect, record: &Record) -> Result<Vec<Arg>> {
         .zip(&record.values)
         .map(|(c, v)| encode(d, c.name, c.ty, v))
         .collect()
+}
+
+/// The LIKE pattern of "contains `needle`": `%needle%`, with backslashes, `%` and `_` escaped by a backslash.
+fn like_contains(needle: &str) -> String {
+    let mut p = String::with_capacity(needle.len() + 2);
+    p.push('%');
+    for ch in needle.chars() {
+        if matches!(ch, '\\' | '%' | '_') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
 }
 
 /// `INSERT` of a new record at version 1.

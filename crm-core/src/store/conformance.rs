@@ -557,6 +557,29 @@ pub async fn lookups_and_scans(store: &dyn Store) -> Result<()> {
         .query(&by(Filter::Contains("name", "南方".into())))
         .await?;
     ensure!(case, ids(&page.records) == want(&[2]), "Contains");
+    // A needle's `%`, `_` and `\` are characters, never wildcards (another owner's customer,
+    // so that the counts above and below stay as they are).
+    let o2 = owner(store).await?;
+    let odd = customer(o2, "百分百100%_\\诚信", None, 6);
+    insert(store, vec![odd.to_record()]).await?;
+    for (needle, hit) in [
+        ("100%", true),
+        ("_", true),
+        ("\\", true),
+        ("1_0", false),
+        ("%百", false),
+    ] {
+        let f = Filter::And(vec![
+            Filter::Eq("owner_id", Value::Id(o2)),
+            Filter::Contains("name", needle.into()),
+        ]);
+        let page = store.query(&Query::filter(&CUSTOMER, f)).await?;
+        ensure!(
+            case,
+            ids(&page.records) == if hit { vec![odd.id] } else { vec![] },
+            "Contains {needle:?}"
+        );
+    }
     let page = store.query(&by(Filter::IsNull("province", true))).await?;
     ensure!(case, ids(&page.records) == want(&[4]), "IsNull");
     let page = store
