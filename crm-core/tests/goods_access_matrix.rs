@@ -36,7 +36,7 @@ use crm_core::product::ProductInput;
 use crm_core::purchase::PurchaseEvent;
 use crm_core::sales::{InvoiceKind, LineDraft, OrderState};
 use crm_core::service::{
-    NewEmployee, NoticeDoc, NoticeInput, OrderDoc, OrderInput, PurchaseDoc, PurchaseLineInput,
+    NoticeDoc, NoticeInput, OrderDoc, OrderInput, PurchaseDoc, PurchaseLineInput,
     PurchaseOrderInput, PurchaseReceiptInput, ReadyInput, ReceiptInput, RequisitionInput,
     RfqAnswerInput, RfqDoc, RfqInput, ShippingPolicy, StockDocView, StockInInput, StockInLine,
     StockOutInput, StockOutLine, SupplierInput, SupplierInvoiceInput, SupplierPaymentInput,
@@ -504,35 +504,7 @@ fn world() -> World {
             .await
             .unwrap()
             .id;
-        let org = crm.org().await.unwrap();
-        for a in [
-            co.manager,
-            co.owner,
-            co.peer,
-            co.subordinate,
-            co.shared_person,
-            co.shared_dept_member,
-            co.unrelated,
-        ] {
-            let mut e = org.employee(a.employee_id()).unwrap().clone();
-            e.role_ids.insert(role);
-            crm.update_employee(admin, e).await.unwrap();
-        }
-        let top = org.employee(admin.employee_id()).unwrap().department_id;
-        let outsider = crm
-            .create_employee(
-                admin,
-                NewEmployee::builder()
-                    .code("zhouwai".into())
-                    .name("周外".into())
-                    .department_id(top)
-                    .manager_id(None)
-                    .role_ids(BTreeSet::from([co.full_role, role]))
-                    .build(),
-            )
-            .await
-            .unwrap();
-        let outsider = Actor::new(outsider.id);
+        let outsider = co.grant_everyone_and_hire_outsider(role).await;
         let wh = |code: &str, name: &str| {
             WarehouseInput::builder()
                 .code(code.into())

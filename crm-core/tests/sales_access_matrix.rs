@@ -28,8 +28,8 @@ use crm_core::print::PrintTemplate;
 use crm_core::product::{ProductInput, ProductSearch};
 use crm_core::sales::{InvoiceKind, LineDraft, OrderLine, OrderState, QuoteEvent, Tracking};
 use crm_core::service::{
-    DocSearch, InvoiceDoc, InvoiceInput, NewEmployee, OrderDoc, OrderInput, ProductImportOptions,
-    QuoteInput, ReceiptDoc, ReceiptInput, RedInvoiceInput, TrackingInput, TrackingLookup,
+    DocSearch, InvoiceDoc, InvoiceInput, OrderDoc, OrderInput, ProductImportOptions, QuoteInput,
+    ReceiptDoc, ReceiptInput, RedInvoiceInput, TrackingInput, TrackingLookup,
 };
 use crm_core::settings::CompanyProfile;
 use crm_core::table::{TableReader, TextEncoding};
@@ -490,35 +490,7 @@ fn world() -> World {
         crm.set_role_discount_limit(admin, role, d("0.05"))
             .await
             .unwrap();
-        let org = crm.org().await.unwrap();
-        for a in [
-            co.manager,
-            co.owner,
-            co.peer,
-            co.subordinate,
-            co.shared_person,
-            co.shared_dept_member,
-            co.unrelated,
-        ] {
-            let mut e = org.employee(a.employee_id()).unwrap().clone();
-            e.role_ids.insert(role);
-            crm.update_employee(admin, e).await.unwrap();
-        }
-        let top = org.employee(admin.employee_id()).unwrap().department_id;
-        let outsider = crm
-            .create_employee(
-                admin,
-                NewEmployee::builder()
-                    .code("zhouwai".into())
-                    .name("周外".into())
-                    .department_id(top)
-                    .manager_id(None)
-                    .role_ids(BTreeSet::from([co.full_role, role]))
-                    .build(),
-            )
-            .await
-            .unwrap();
-        let outsider = Actor::new(outsider.id);
+        let outsider = co.grant_everyone_and_hire_outsider(role).await;
         let id_of = |p: crm_core::store::Versioned<crm_core::product::Product>| p.value.id;
         let drill = id_of(
             crm.create_product(admin, product("P-1", "电钻", "113.00", true, "0.13"))

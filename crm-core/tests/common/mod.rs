@@ -133,6 +133,45 @@ impl Company {
         });
     }
 
+    /// Gives `role` to every employee who stands in a relation to 张三's customers (all but the
+    /// administrator), and hires 周外: in the top department, reporting to nobody, holding the
+    /// full customer role and `role`. Returns 周外.
+    pub async fn grant_everyone_and_hire_outsider(&self, role: Uuid) -> Actor {
+        let org = self.crm.org().await.unwrap();
+        for a in [
+            self.manager,
+            self.owner,
+            self.peer,
+            self.subordinate,
+            self.shared_person,
+            self.shared_dept_member,
+            self.unrelated,
+        ] {
+            let mut e = org.employee(a.employee_id()).unwrap().clone();
+            e.role_ids.insert(role);
+            self.crm.update_employee(self.admin, e).await.unwrap();
+        }
+        let top = org
+            .employee(self.admin.employee_id())
+            .unwrap()
+            .department_id;
+        let outsider = self
+            .crm
+            .create_employee(
+                self.admin,
+                NewEmployee::builder()
+                    .code("zhouwai".into())
+                    .name("周外".into())
+                    .department_id(top)
+                    .manager_id(None)
+                    .role_ids(BTreeSet::from([self.full_role, role]))
+                    .build(),
+            )
+            .await
+            .unwrap();
+        Actor::new(outsider.id)
+    }
+
     pub fn new() -> Self {
         Self::on(Arc::new(MemoryStore::new()))
     }
