@@ -152,6 +152,23 @@ pub struct ImportReport {
     pub ignored_columns: Vec<String>,
 }
 
+/// One row of the first pass: checked, or with the result that refuses it.
+struct Checked {
+    line: u64,
+    name: String,
+    checked: Option<CheckedCustomer>,
+    result: Option<RowResult>,
+}
+
+/// The rows of one import batch with the commit that writes them.
+struct ImportBatch {
+    rows: Vec<Pending>,
+    /// Rows of the file the batch took (refused and unreadable rows included).
+    taken: u64,
+    /// Made when the batch was read; `None` once an attempt has used it.
+    commit: Option<Commit>,
+}
+
 /// One checked row waiting in a batch.
 struct Pending {
     line: u64,
@@ -287,136 +304,98 @@ impl Crm {
                 .mapping
                 .resolve(reader.headers(), &[CustomerField::Name])?;
             report.ignored_columns = mapping.unmapped().to_vec();
-            let mut batch: Vec<(u64, String, Option<CheckedCustomer>, Option<RowResult>)> =
-                Vec::new();
-            loop {
-                let next = reader.next();
-                let done = next.is_none();
-                if let Some(item) = next {
-                    report.rows += 1;
-                    match item {
-                        Err(e) => {
-                            let line = report.rows + 1;
-                            let (field, reason) = invalid_parts(e);
-                            batch.push((
-                                line,
-                                String::new(),
-                                None,
-                                Some(RowResult {
-                                    line,
-                                    name: String::new(),
-                                    outcome: RowOutcome::Invalid { field, reason },
-                                    warnings: vec![],
-                                }),
-                            ));
-                        }
-                        Ok(row) => {
-                            let name = mapping
-                                .get(&row, CustomerField::Name)
-                                .unwrap_or_default()
-                                .to_owned();
-                            match Self::check_row(&s, &mapping, &row) {
-                                Ok((_, checked, _)) => {
-                                    batch.push((row.line, name, Some(checked), None))
-                                }
-                                Err(e) => {
-                                    let (field, reason) = invalid_parts(e);
-                                    batch.push((
-                                        row.line,
-                                        name.clone(),
-                                        None,
-                                        Some(RowResult {
-                                            line: row.line,
-                                            name,
-                                            outcome: RowOutcome::Invalid { field, reason },
-                                            warnings: vec![],
-                                        }),
-                                    ));
-                                }
-                            }
-                        }
-                    }
-                }
-                if batch.len() >= batch_size || (done && !batch.is_empty()) {
-                    let keys = batch
-                        .iter()
-                        .filter_map(|b| b.2.as_ref().map(|c| c.name_key().to_owned()))
-                        .collect();
-                    let codes = batch
-                        .iter()
-                        .filter_map(|b| {
-                            b.2.as_ref()
-                                .and_then(|c| c.credit_code().map(str::to_owned))
-                        })
-                        .collect();
+            // Each batch's look-ups of stored names and credit codes run while the next batch
+            // is read and checked (the same overlap as the writing pass below).
+            let mut batch =
+                Self::next_checked_batch(&s, &mapping, &mut reader, &mut report, batch_size).await;
+            while !batch.is_empty() {
+                let keys = batch
+                    .iter()
+                    .filter_map(|b| b.checked.as_ref().map(|c| c.name_key().to_owned()))
+                    .collect();
+                let codes = batch
+                    .iter()
+                    .filter_map(|b| {
+                        b.checked
+                            .as_ref()
+                            .and_then(|c| c.credit_code().map(str::to_owned))
+                    })
+                    .collect();
+                let lookups = async {
                     let stored = self.stored_keys(keys).await?;
-                    let stored_codes = self.stored_codes(codes).await?;
-                    for (line, name, checked, result) in batch.drain(..) {
-                        let mut result = result;
-                        if let Some(c) = checked {
-                            let key = c.name_key().to_owned();
-                            let outcome = if let Some((id, n)) = stored.get(&key) {
-                                RowOutcome::Duplicate(DuplicateOf::Stored {
-                                    id: *id,
-                                    name: n.clone(),
-                                })
-                            } else if let Some(&first) = seen.get(&key_digest(&key)) {
-                                RowOutcome::Duplicate(DuplicateOf::EarlierRow { line: first })
+                    let codes = self.stored_codes(codes).await?;
+                    Ok::<_, Error>((stored, codes))
+                };
+                let read =
+                    Self::next_checked_batch(&s, &mapping, &mut reader, &mut report, batch_size);
+                let (found, next) = futures::join!(lookups, read);
+                let (stored, stored_codes) = found?;
+                for Checked {
+                    line,
+                    name,
+                    checked,
+                    result,
+                } in batch
+                {
+                    let mut result = result;
+                    if let Some(c) = checked {
+                        let key = c.name_key().to_owned();
+                        let outcome = if let Some((id, n)) = stored.get(&key) {
+                            RowOutcome::Duplicate(DuplicateOf::Stored {
+                                id: *id,
+                                name: n.clone(),
+                            })
+                        } else if let Some(&first) = seen.get(&key_digest(&key)) {
+                            RowOutcome::Duplicate(DuplicateOf::EarlierRow { line: first })
+                        } else {
+                            seen.insert(key_digest(&key), line);
+                            RowOutcome::Created { customer_id: None }
+                        };
+                        let mut warnings = Vec::new();
+                        if let Some(code) = c.credit_code() {
+                            if let Some(n) = stored_codes.get(code) {
+                                warnings.push(format!("credit code {code} is also held by {n}"));
+                            } else if let Some(l) = seen_codes.get(&key_digest(code)) {
+                                warnings.push(format!("credit code {code} also on line {l}"));
                             } else {
-                                seen.insert(key_digest(&key), line);
-                                RowOutcome::Created { customer_id: None }
-                            };
-                            let mut warnings = Vec::new();
-                            if let Some(code) = c.credit_code() {
-                                if let Some(n) = stored_codes.get(code) {
-                                    warnings
-                                        .push(format!("credit code {code} is also held by {n}"));
-                                } else if let Some(l) = seen_codes.get(&key_digest(code)) {
-                                    warnings.push(format!("credit code {code} also on line {l}"));
-                                } else {
-                                    seen_codes.insert(key_digest(code), line);
-                                }
-                            }
-                            if !matches!(outcome, RowOutcome::Created { .. })
-                                || !warnings.is_empty()
-                            {
-                                result = Some(RowResult {
-                                    line,
-                                    name,
-                                    outcome,
-                                    warnings,
-                                });
+                                seen_codes.insert(key_digest(code), line);
                             }
                         }
-                        match result {
-                            None => report.created += 1,
-                            Some(r) => {
-                                match r.outcome {
-                                    RowOutcome::Created { .. } => {
-                                        report.created += 1;
-                                        report.warned += 1;
-                                    }
-                                    RowOutcome::Duplicate(_) => {
-                                        report.duplicates += 1;
-                                        refused.insert(r.line);
-                                    }
-                                    RowOutcome::Invalid { .. } => {
-                                        report.invalid += 1;
-                                        refused.insert(r.line);
-                                    }
-                                }
-                                report.problems.push(r);
-                            }
+                        if !matches!(outcome, RowOutcome::Created { .. }) || !warnings.is_empty() {
+                            result = Some(RowResult {
+                                line,
+                                name,
+                                outcome,
+                                warnings,
+                            });
                         }
                     }
-                    progress(ImportProgress {
-                        phase: ImportPhase::Checking,
-                        rows_done: report.rows,
-                    });
+                    match result {
+                        None => report.created += 1,
+                        Some(r) => {
+                            match r.outcome {
+                                RowOutcome::Created { .. } => {
+                                    report.created += 1;
+                                    report.warned += 1;
+                                }
+                                RowOutcome::Duplicate(_) => {
+                                    report.duplicates += 1;
+                                    refused.insert(r.line);
+                                }
+                                RowOutcome::Invalid { .. } => {
+                                    report.invalid += 1;
+                                    refused.insert(r.line);
+                                }
+                            }
+                            report.problems.push(r);
+                        }
+                    }
                 }
-                if done {
-                    break;
-                }
+                progress(ImportProgress {
+                    phase: ImportPhase::Checking,
+                    rows_done: report.rows - next.len() as u64,
+                });
+                batch = next;
             }
             drop(reader);
             drop(seen);
@@ -439,16 +418,19 @@ impl Crm {
             let mapping = options
                 .mapping
                 .resolve(reader.headers(), &[CustomerField::Name])?;
-            // Each batch is read and checked while the one before it commits: the checks are
-            // the client's work, the commit mostly the engine's (another thread for SQLite,
-            // the server for PostgreSQL), so the two overlap instead of taking turns.
+            // Each batch is read, checked and made into records while the one before it
+            // commits: that is the client's work, the commit mostly the engine's (another
+            // thread for SQLite, the server for PostgreSQL), so the two overlap instead of
+            // taking turns.
             let mut done_rows = 0u64;
-            let mut next =
-                Self::next_import_batch(&s, &mapping, &mut reader, &refused, batch_size).await?;
-            while !next.0.is_empty() {
-                let (rows, taken) = next;
-                let write = self.write_import_batch(actor, rows);
-                let read = Self::next_import_batch(&s, &mapping, &mut reader, &refused, batch_size);
+            let mut next = self
+                .next_import_batch(&s, &mapping, &mut reader, &refused, batch_size)
+                .await?;
+            while !next.rows.is_empty() {
+                let batch = next;
+                let taken = batch.taken;
+                let write = self.write_import_batch(actor, batch);
+                let read = self.next_import_batch(&s, &mapping, &mut reader, &refused, batch_size);
                 let (written, read) = futures::join!(write, read);
                 written?;
                 report.written = true;
@@ -465,20 +447,78 @@ impl Crm {
         self.logged(actor, action, "customer", None, res).await
     }
 
+    /// Reads and checks the import's next `batch_size` rows (first pass), counting them in
+    /// `report.rows`; a row that cannot be read or fails its checks carries its result. An
+    /// empty batch means the file is done. Gives way every few rows, so that look-ups awaited
+    /// beside it (`futures::join!`) move on meanwhile.
+    async fn next_checked_batch(
+        s: &Session,
+        mapping: &ResolvedMapping<CustomerField>,
+        reader: &mut TableReader<'_>,
+        report: &mut ImportReport,
+        batch_size: usize,
+    ) -> Vec<Checked> {
+        let mut batch = Vec::with_capacity(batch_size);
+        while batch.len() < batch_size {
+            let Some(item) = reader.next() else {
+                break;
+            };
+            report.rows += 1;
+            if report.rows.is_multiple_of(16) {
+                YieldNow(false).await;
+            }
+            let (line, name, checked) = match item {
+                Err(e) => (report.rows + 1, String::new(), Err(e)),
+                Ok(row) => {
+                    let name = mapping
+                        .get(&row, CustomerField::Name)
+                        .unwrap_or_default()
+                        .to_owned();
+                    let checked = Self::check_row(s, mapping, &row).map(|(_, c, _)| c);
+                    (row.line, name, checked)
+                }
+            };
+            batch.push(match checked {
+                Ok(c) => Checked {
+                    line,
+                    name,
+                    checked: Some(c),
+                    result: None,
+                },
+                Err(e) => {
+                    let (field, reason) = invalid_parts(e);
+                    Checked {
+                        line,
+                        name: name.clone(),
+                        checked: None,
+                        result: Some(RowResult {
+                            line,
+                            name,
+                            outcome: RowOutcome::Invalid { field, reason },
+                            warnings: vec![],
+                        }),
+                    }
+                }
+            });
+        }
+        batch
+    }
+
     /// Reads the import's next rows (second pass) up to `batch_size` that the first pass did
-    /// not refuse, checked again; with how many rows of the file they took (refused and
-    /// unreadable rows included). An empty batch means the file is done. Gives way every few
-    /// rows, so that a commit awaited beside it (`futures::join!`) moves on meanwhile.
+    /// not refuse, checks them again and makes their records. An empty batch means the file is
+    /// done. Gives way every few rows, so that a commit awaited beside it (`futures::join!`)
+    /// moves on meanwhile.
     async fn next_import_batch(
+        &self,
         s: &Session,
         mapping: &ResolvedMapping<CustomerField>,
         reader: &mut TableReader<'_>,
         refused: &std::collections::HashSet<u64>,
         batch_size: usize,
-    ) -> Result<(Vec<Pending>, u64)> {
-        let mut pending = Vec::with_capacity(batch_size);
+    ) -> Result<ImportBatch> {
+        let mut rows = Vec::with_capacity(batch_size);
         let mut taken = 0u64;
-        while pending.len() < batch_size {
+        while rows.len() < batch_size {
             let Some(next) = reader.next() else {
                 break;
             };
@@ -489,7 +529,7 @@ impl Crm {
             if let Ok(row) = next {
                 if !refused.contains(&row.line) {
                     let (input, checked, owner) = Self::check_row(s, mapping, &row)?;
-                    pending.push(Pending {
+                    rows.push(Pending {
                         line: row.line,
                         name: input.customer.name.clone(),
                         checked,
@@ -499,50 +539,64 @@ impl Crm {
                 }
             }
         }
-        Ok((pending, taken))
+        YieldNow(false).await;
+        let commit = self.import_commit(s.ctx.employee_id, &rows)?;
+        Ok(ImportBatch {
+            rows,
+            taken,
+            commit: Some(commit),
+        })
     }
 
-    /// Commits one batch of checked rows: customers, contacts and audit entries together.
-    async fn write_import_batch(&self, actor: Actor, rows: Vec<Pending>) -> Result<()> {
+    /// The commit writing checked rows: customers, contacts and audit entries together, with
+    /// new ids.
+    fn import_commit(&self, actor_id: Uuid, rows: &[Pending]) -> Result<Commit> {
+        let now = self.now();
+        // Records are added grouped by kind (every customer, then every contact, then every
+        // audit entry): references are checked at commit, not in order, and an adapter that
+        // writes consecutive records of one kind as one multi-row statement (the SQL adapter)
+        // then sends three statements per batch instead of one per row.
+        let mut customers = Vec::with_capacity(rows.len());
+        let mut contact_records = Vec::with_capacity(rows.len() * 2);
+        let mut audits = Vec::with_capacity(rows.len());
+        for p in rows {
+            let id = self.new_id();
+            let mut customer = p.checked.clone().into_new(id, p.owner, actor_id, now);
+            let mut contacts: Vec<Contact> = p
+                .contacts
+                .iter()
+                .map(|ci| ci.check("contact.", self.new_id(), id))
+                .collect::<Result<_>>()?;
+            settle_primary(&mut contacts, None);
+            customer.search_contacts = contacts_search_text(&contacts);
+            customers.push(customer.to_record());
+            contact_records.extend(contacts.iter().map(Contact::to_record));
+            audits.push(self.audit(
+                actor_id,
+                "customer.import",
+                "customer",
+                Some(id),
+                serde_json::json!({
+                    "name": p.name, "line": p.line
+                }),
+            ));
+        }
+        let mut c = Commit::new();
+        for record in customers.into_iter().chain(contact_records).chain(audits) {
+            c.insert(record);
+        }
+        Ok(c)
+    }
+
+    /// Commits one batch. Its records were made beside the previous commit; a retry (the
+    /// organisation changed meanwhile) makes them again, with new ids.
+    async fn write_import_batch(&self, actor: Actor, mut batch: ImportBatch) -> Result<()> {
         retry!(async {
             let s = self.session(actor).await?;
-            let now = self.now();
-            // Records are added grouped by kind (every customer, then every contact, then
-            // every audit entry): references are checked at commit, not in order, and an
-            // adapter that writes consecutive records of one kind as one multi-row statement
-            // (the SQL adapter) then sends three statements per batch instead of one per row.
-            let mut customers = Vec::with_capacity(rows.len());
-            let mut contact_records = Vec::with_capacity(rows.len() * 2);
-            let mut audits = Vec::with_capacity(rows.len());
-            for p in &rows {
-                let id = self.new_id();
-                let mut customer = p
-                    .checked
-                    .clone()
-                    .into_new(id, p.owner, s.ctx.employee_id, now);
-                let mut contacts: Vec<Contact> = p
-                    .contacts
-                    .iter()
-                    .map(|ci| ci.check("contact.", self.new_id(), id))
-                    .collect::<Result<_>>()?;
-                settle_primary(&mut contacts, None);
-                customer.search_contacts = contacts_search_text(&contacts);
-                customers.push(customer.to_record());
-                contact_records.extend(contacts.iter().map(Contact::to_record));
-                audits.push(self.audit(
-                    s.ctx.employee_id,
-                    "customer.import",
-                    "customer",
-                    Some(id),
-                    serde_json::json!({
-                        "name": p.name, "line": p.line
-                    }),
-                ));
-            }
-            let mut c = Commit::new();
-            for record in customers.into_iter().chain(contact_records).chain(audits) {
-                c.insert(record);
-            }
+            let c = match batch.commit.take() {
+                Some(c) => c,
+                None => self.import_commit(s.ctx.employee_id, &batch.rows)?,
+            };
             self.commit(&s, c).await
         })
     }
