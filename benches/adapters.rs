@@ -71,6 +71,7 @@ use crm::sql::sqlx::{
     sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous},
     ConnectOptions as _, Connection as _, Executor as _, Postgres, QueryBuilder, Sqlite,
 };
+use crm::sql::WAL_CHECKPOINT_PAGES;
 use crm::Crm;
 use tokio::runtime::Runtime;
 use uuid::Uuid;
@@ -586,6 +587,11 @@ async fn raw_sqlite(path: &Path, rows: &[RawCustomer], owners: &[Uuid], indexes:
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
+            // The adapter's writer settings (see crm_storage_sql's sqlite module): neither
+            // durability nor batching, but where the engine keeps its statement journals and
+            // how often it checkpoints, so the raw side gets them too.
+            .pragma("temp_store", "memory")
+            .pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES.to_string())
             .connect()
             .await
             .expect("sqlite raw");

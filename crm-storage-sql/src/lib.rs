@@ -189,7 +189,9 @@ mod sqlite;
 #[cfg(feature = "postgres")]
 pub use postgres::{CommitPaths, PostgresStore, CONNECT_TIMEOUT, DEFAULT_CONNECTIONS};
 #[cfg(feature = "sqlite")]
-pub use sqlite::{SqliteStore, BUSY_TIMEOUT, OPTIMIZE_AFTER_WRITES, READER_CACHE_KIB};
+pub use sqlite::{
+    SqliteStore, BUSY_TIMEOUT, OPTIMIZE_AFTER_WRITES, READER_CACHE_KIB, WAL_CHECKPOINT_PAGES,
+};
 
 /// The sqlx this crate is built on, for reports on [`SqliteStore::pool`] and
 /// [`PostgresStore::pool`] without a second copy of sqlx.

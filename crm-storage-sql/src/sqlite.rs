@@ -24,6 +24,14 @@
 //!   open transaction or the write lock.
 //! - WAL lets readers run beside the writer, each on a consistent snapshot; `synchronous=FULL`
 //!   makes a commit durable once `commit` returns.
+//! - The writer connection keeps its statement journals in memory (`temp_store = MEMORY`): a
+//!   multi-row `INSERT` inside a transaction journals every page it changes so that it can be
+//!   undone alone, and past 64 KiB SQLite writes that journal to a temporary file. The
+//!   writer's statements change at most a commit's pages, so the memory is bounded by the
+//!   commit; readers, whose sorts can be large, keep temporary files. It also checkpoints
+//!   every [`WAL_CHECKPOINT_PAGES`] pages of log instead of every 1,000. Each took about a
+//!   tenth off the import of 100,000 customers and off the raw engine writing the same rows
+//!   into the same indexes (`benches/RESULTS.md` §1).
 //!
 //! Searching (measured on 100,000 customers with two contacts each, the benchmark's search of
 //! `benches/adapters.rs`: a salesperson who sees 10,300 of them, name contains, three
@@ -98,6 +106,15 @@ const READERS: u32 = 4;
 /// The page cache of each reader connection, in KiB: `PRAGMA cache_size = -65536`, 64 MiB,
 /// against SQLite's default of 2 MiB. See the module documentation for why.
 pub const READER_CACHE_KIB: u32 = 65_536;
+
+/// Pages the write-ahead log takes before the writer copies them into the database file
+/// (`PRAGMA wal_autocheckpoint` on the writer connection), against SQLite's 1,000: 40 MiB of
+/// log at 4 KiB pages. A commit of an import batch dirties a few hundred index pages, so with
+/// 1,000 nearly every commit also checkpointed (an extra write and `fsync` of the database
+/// file); with this many, a page written by several commits is copied once. Durability does
+/// not change: every commit is in the `fsync`ed log before it returns. See the module
+/// documentation.
+pub const WAL_CHECKPOINT_PAGES: u32 = 10_000;
 
 /// Records written (inserted, updated or deleted) after which a commit brings the planner's
 /// statistics up to date (`PRAGMA optimize`) once it has committed.
@@ -211,11 +228,15 @@ impl SqliteStore {
             .foreign_keys(true);
         // The writer and one reader are held by the store, outside sqlx's pool: an acquire
         // and release through the pool costs about as much as a small statement (see `held`).
-        let mut writer = options.connect().await.map_err(backend)?;
+        let writer_options = options
+            .clone()
+            .pragma("temp_store", "memory")
+            .pragma("wal_autocheckpoint", WAL_CHECKPOINT_PAGES.to_string());
+        let mut writer = writer_options.connect().await.map_err(backend)?;
         migrate(&mut writer).await?;
         // Statistics before the readers open, so that they plan with them from the start.
         optimize(&mut writer).await;
-        let writer = Held::new(options.clone(), writer);
+        let writer = Held::new(writer_options, writer);
         let reader_options = options
             .create_if_missing(false)
             .pragma("query_only", "ON")
