@@ -542,7 +542,6 @@ CREATE INDEX customer_credit_code ON customer (credit_code);
 CREATE INDEX customer_created_at ON customer (created_at);
 CREATE INDEX customer_region ON customer (province, city);
 CREATE INDEX contact_customer ON contact (customer_id);
-CREATE INDEX contact_mobile ON contact (mobile);
 CREATE INDEX audit_entry_record ON audit_entry (record_id);
 CREATE INDEX audit_entry_actor ON audit_entry (actor_id, at);
 "#;

@@ -86,7 +86,6 @@ pub(crate) const SEARCH_ONLY_INDEXES: &[&str] = &[
     "customer_created_at",
     "customer_region",
     "customer_owner_province_level",
-    "contact_mobile",
 ];
 
 /// Whether an index is kept in sled: every unique index (they decide commits), and every

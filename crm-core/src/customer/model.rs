@@ -263,18 +263,14 @@ pub static CONTACT: Kind = Kind {
         Column::new("is_primary", T::Bool),
         Column::nullable("notes", T::Text),
     ],
-    indexes: &[
-        Index {
-            name: "contact_customer",
-            columns: &["customer_id"],
-            unique: false,
-        },
-        Index {
-            name: "contact_mobile",
-            columns: &["mobile"],
-            unique: false,
-        },
-    ],
+    // No index on `mobile`: no query of the library looks contacts up by it (a search for a
+    // phone number reads the customer's `search_contacts`), and it cost an import a random
+    // index insert per contact (`docs/adr/0008-customer-search-index.md`, addendum).
+    indexes: &[Index {
+        name: "contact_customer",
+        columns: &["customer_id"],
+        unique: false,
+    }],
 };
 
 impl Entity for Contact {
