@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::ops::Bound;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use crm_core::store::{
     Aggregate, AggregateRow, ColumnType, Filter, GroupBy, Index, Kind, Order, Query, Record, Value,
     Write,
@@ -175,13 +175,50 @@ fn decimal_micros_rounded(d: Decimal, up: bool) -> Option<i64> {
 
 /// The stored form of an instant: `YYYY-MM-DDTHH:MM:SS.ffffffZ` (microseconds, truncated), or
 /// `None` outside the years 0000–9999 where the text would not be fixed-width.
+///
+/// Written digit by digit rather than through `format`: an import writes three instants per
+/// customer, and parsing the format string each time was a measurable part of encoding a
+/// commit. A test checks it against chrono's formatting.
 pub(crate) fn timestamp_text(t: DateTime<Utc>) -> Option<String> {
-    if !(0..=9999).contains(&t.year()) {
-        return None;
-    }
     // Through whole microseconds, so that a leap-second nanosecond count rolls over properly.
     let t = DateTime::from_timestamp_micros(t.timestamp_micros())?;
-    Some(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
+    let year = u32::try_from(t.year()).ok().filter(|y| *y <= 9999)?;
+    let mut out = String::with_capacity(27);
+    push_digits(&mut out, year, 4);
+    out.push('-');
+    push_digits(&mut out, t.month(), 2);
+    out.push('-');
+    push_digits(&mut out, t.day(), 2);
+    out.push('T');
+    push_digits(&mut out, t.hour(), 2);
+    out.push(':');
+    push_digits(&mut out, t.minute(), 2);
+    out.push(':');
+    push_digits(&mut out, t.second(), 2);
+    out.push('.');
+    push_digits(&mut out, t.nanosecond() / 1_000, 6);
+    out.push('Z');
+    Some(out)
+}
+
+/// Appends the last `width` decimal digits of `n`, zero-padded.
+fn push_digits(out: &mut String, mut n: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let width = width.min(digits.len());
+    for d in digits[..width].iter_mut().rev() {
+        // `n % 10` is a single digit.
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend(digits[..width].iter().map(|&d| char::from(d)));
+}
+
+/// The stored form of an id on SQLite: lower-case hyphenated text, without going through
+/// `Display`.
+pub(crate) fn id_text(id: Uuid) -> String {
+    id.hyphenated()
+        .encode_lower(&mut Uuid::encode_buffer())
+        .to_owned()
 }
 
 /// Reads back [`timestamp_text`].
@@ -268,7 +305,7 @@ pub(crate) fn encode(d: Dialect, col: &str, ty: ColumnType, v: &Value) -> Result
         (Dialect::Sqlite, Value::Timestamp(x)) => {
             Arg::Text(timestamp_text(*x).ok_or_else(out_of_range)?)
         }
-        (Dialect::Sqlite, Value::Id(x)) => Arg::Text(x.to_string()),
+        (Dialect::Sqlite, Value::Id(x)) => Arg::Text(id_text(*x)),
         (Dialect::Sqlite, Value::Json(x)) => Arg::Text(x.to_string()),
         (Dialect::Postgres, Value::Bool(b)) => Arg::Bool(*b),
         (Dialect::Postgres, Value::Decimal(x)) => Arg::Decimal(*x),
@@ -595,7 +632,7 @@ pub(crate) fn get_many(d: Dialect, kind: &Kind, ids: &[Uuid]) -> Sql {
 /// The argument for an id.
 pub(crate) fn id_arg(d: Dialect, id: Uuid) -> Arg {
     match d {
-        Dialect::Sqlite => Arg::Text(id.to_string()),
+        Dialect::Sqlite => Arg::Text(id_text(id)),
         Dialect::Postgres => Arg::Uuid(id),
     }
 }
@@ -1150,10 +1187,50 @@ mod tests {
         );
         let nanos = DateTime::from_timestamp(0, 999).expect("valid");
         assert_eq!(timestamp_text(nanos), timestamp_text(whole));
+        let first = NaiveDate::from_ymd_opt(0, 1, 1).expect("valid");
+        let first = first.and_hms_opt(0, 0, 0).expect("valid").and_utc();
+        assert_eq!(
+            timestamp_text(first).as_deref(),
+            Some("0000-01-01T00:00:00.000000Z")
+        );
+        let before = first - chrono::Duration::microseconds(1);
+        assert_eq!(timestamp_text(before), None);
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid");
+        let last = last.and_hms_micro_opt(23, 59, 59, 999_999).expect("valid");
+        assert_eq!(
+            timestamp_text(last.and_utc()).as_deref(),
+            Some("9999-12-31T23:59:59.999999Z")
+        );
+        assert_eq!(
+            timestamp_text(last.and_utc() + chrono::Duration::microseconds(1)),
+            None
+        );
         let far = NaiveDate::from_ymd_opt(10_000, 1, 1).expect("valid");
         assert_eq!(date_text(far), None);
         let d = NaiveDate::from_ymd_opt(1990, 2, 28).expect("valid");
         assert_eq!(parse_date(&date_text(d).expect("in range")), Some(d));
+    }
+
+    #[test]
+    fn timestamp_text_is_what_chrono_formats() {
+        // Spread over the years 0000–9999, with every field's extremes among them.
+        let mut micros = -62_167_219_200_000_000_i64; // 0000-01-01T00:00:00Z
+        while micros < 253_402_300_800_000_000 {
+            let t = DateTime::from_timestamp_micros(micros).expect("valid");
+            assert_eq!(
+                timestamp_text(t),
+                Some(t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()),
+                "{micros}"
+            );
+            micros += 7_919_777_123_457;
+        }
+    }
+
+    #[test]
+    fn id_text_is_the_hyphenated_lower_case_form() {
+        let id = Uuid::from_u128(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210);
+        assert_eq!(id_text(id), id.to_string());
+        assert_eq!(id_text(id), "01234567-89ab-cdef-fedc-ba9876543210");
     }
 
     /// The condition of `filter` over customers, in `d`.
