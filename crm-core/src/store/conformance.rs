@@ -207,6 +207,50 @@ pub async fn commit_is_all_or_nothing(store: &dyn Store) -> Result<()> {
         Customer::from_record(&still)?.name == "已存在",
         "stale update was applied"
     );
+
+    // The same for commits as large as an import batch, which an adapter may write in parts:
+    // a failure in the last write takes the first ones with it.
+    for stale in [false, true] {
+        let many: Vec<Customer> = (0..100)
+            .map(|i| customer(o, &format!("批量{i}"), None, 4 + i % 20))
+            .collect();
+        let mut c = Commit::new();
+        for x in &many {
+            c.insert(x.to_record());
+        }
+        for x in &many {
+            c.insert(contact(x.id, "李四").to_record());
+        }
+        if stale {
+            c.update(changed.to_record(), 7);
+        } else {
+            c.insert(existing.to_record());
+        }
+        let r = store.commit(c).await;
+        ensure!(
+            case,
+            if stale {
+                matches!(r, Err(Error::Conflict(_)))
+            } else {
+                matches!(r, Err(Error::AlreadyExists { .. }))
+            },
+            "large commit ending in a {}: got {r:?}",
+            if stale { "stale update" } else { "duplicate" }
+        );
+        for x in [&many[0], &many[99]] {
+            ensure!(
+                case,
+                store.get(&CUSTOMER, x.id).await?.is_none(),
+                "a customer of a failed large commit is visible"
+            );
+            let q = Query::filter(&CONTACT, Filter::Eq("customer_id", Value::Id(x.id)));
+            ensure!(
+                case,
+                store.query(&q).await?.records.is_empty(),
+                "a contact of a failed large commit is visible"
+            );
+        }
+    }
     Ok(())
 }
 
