@@ -536,7 +536,6 @@ CREATE TABLE audit_entry (
 /// The library's secondary indexes (both dialects), for the "raw + indexes" variant.
 const RAW_INDEXES: &str = r#"
 CREATE UNIQUE INDEX customer_name_key ON customer (name_key);
-CREATE INDEX customer_owner ON customer (owner_id);
 CREATE INDEX customer_owner_province_level ON customer (owner_id, province, level);
 CREATE INDEX customer_credit_code ON customer (credit_code);
 CREATE INDEX customer_created_at ON customer (created_at);

@@ -24,7 +24,10 @@
 //! (primary key), `version` (1 when created, +1 per update) and one column per column of the
 //! kind, `NOT NULL` unless the column is optional. Every index of the kind is an index of the
 //! same name (`UNIQUE` for a uniqueness rule; as in SQL, a key with a null part never
-//! conflicts). A reference is a foreign key `DEFERRABLE INITIALLY DEFERRED`, checked at commit
+//! conflicts), except a non-unique index whose columns begin another index of the kind: the
+//! longer index answers its look-ups, so the tables do without it (`customer_owner`, served by
+//! `customer_owner_province_level`; sled, which keeps the first and not the second, needs it).
+//! A reference is a foreign key `DEFERRABLE INITIALLY DEFERRED`, checked at commit
 //! on the commit's final state (historical mentions, such as the audit log's actor, have none).
 //!
 //! | core type   | PostgreSQL          | SQLite (STRICT tables)                                  |
@@ -83,7 +86,7 @@
 //! - An `In` list of up to 64 values is written out, one bound parameter per value
 //!   (`owner_id IN (?, ?)`), so that the planner sees how many values it has and uses an index
 //!   for them (on SQLite the salesperson's visibility filter went from a scan of the customer
-//!   table to a search of `customer_owner`). A longer list is one parameter: a JSON array read
+//!   table to a search of the owner index). A longer list is one parameter: a JSON array read
 //!   with `json_each` on SQLite, an array compared with `= ANY` on PostgreSQL.
 //! - A page asked for with its total is one statement when the query has at most 1,000
 //!   matches: `count(*) OVER ()` over the matches (read up to the 1,001st), ordered and paged.

@@ -10,7 +10,7 @@ mod common;
 use crm_core::store::{Commit, Entity, Store};
 use crm_storage_sql::{sqlx, SqliteStore, OPTIMIZE_AFTER_WRITES};
 
-/// Whether SQLite holds statistics for the `customer_owner` index.
+/// Whether SQLite holds statistics for the `customer_owner_province_level` index.
 async fn owner_index_analysed(store: &SqliteStore) -> bool {
     let stat_table: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'",
@@ -22,7 +22,7 @@ async fn owner_index_analysed(store: &SqliteStore) -> bool {
         return false;
     }
     let rows: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'customer' AND idx = 'customer_owner'",
+        "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'customer' AND idx = 'customer_owner_province_level'",
     )
     .fetch_one(store.pool())
     .await
