@@ -464,7 +464,7 @@ impl Crm {
                 break;
             };
             report.rows += 1;
-            if report.rows.is_multiple_of(16) {
+            if report.rows.is_multiple_of(4) {
                 YieldNow(false).await;
             }
             let (line, name, checked) = match item {
@@ -523,7 +523,7 @@ impl Crm {
                 break;
             };
             taken += 1;
-            if taken.is_multiple_of(16) {
+            if taken.is_multiple_of(4) {
                 YieldNow(false).await;
             }
             if let Ok(row) = next {
