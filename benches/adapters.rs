@@ -19,7 +19,8 @@
 //!
 //!
 //!   A second raw variant, "raw + indexes", writes what the adapter's layout costs the engine:
-//!   on SQL the same plain tables plus the library's secondary indexes (no foreign keys); on
+//!   on SQL the same plain tables plus the library's secondary indexes (no foreign keys; on
+//!   PostgreSQL also the trigram index on customer names, where pg_trgm is available); on
 //!   sled every key prefix the calibration found, with its measured entries per customer and
 //!   key and value sizes (index keys approximated: the prefix, text taken from the row, then a
 //!   time-ordered id). It separates what the layout costs from what the adapter adds; the
@@ -691,6 +692,13 @@ async fn raw_postgres(url: &str, rows: &[RawCustomer], owners: &[Uuid], indexes:
     conn.execute(PG_RAW_SCHEMA).await.expect("schema");
     if indexes {
         conn.execute(RAW_INDEXES).await.expect("indexes");
+        // The trigram index the adapter keeps on customer names where pg_trgm is available,
+        // made by the adapter's own migration text (it only notes a failure).
+        conn.execute(include_str!(
+            "../crm-storage-sql/migrations/postgres/0014_customer_name_trigrams.sql"
+        ))
+        .await
+        .expect("trigram index");
     }
     let manager = Uuid::now_v7();
     let t = Instant::now();
