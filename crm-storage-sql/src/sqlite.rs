@@ -718,23 +718,6 @@ fn steps(writes: &[Write]) -> (Vec<Step<'_>>, Option<Error>) {
     (steps, None)
 }
 
-/// How many of a commit's writes to encode before the transaction begins: a large commit's
-/// first run of inserts of one kind (an import batch's customers), whose multi-row `INSERT`
-/// then runs while the statements of the rest are written, instead of the connection waiting
-/// for all of them (encoding an import batch of 500 customers took about 5 ms); every write of
-/// a small commit, which gains nothing from the split.
-fn head_len(writes: &[Write]) -> usize {
-    let run = sql::insert_run(writes);
-    if writes.len() >= SPLIT_MIN && run >= RUN_MIN {
-        run
-    } else {
-        writes.len()
-    }
-}
-
-/// Commits of at least this many writes are encoded in two parts (see [`head_len`]).
-const SPLIT_MIN: usize = 64;
-
 /// Continues [`steps`] from `writes[i]` one statement per write, up to the write at fault.
 fn record_by_record<'w>(
     mut steps: Vec<Step<'w>>,
@@ -835,9 +818,10 @@ async fn run_batch(
 /// the commit with the error it would have had applied alone.
 async fn apply_all(
     conn: &mut SqliteConnection,
-    mut begin: Option<&str>,
+    begin: &str,
     mut steps: Vec<Step<'_>>,
 ) -> Result<()> {
+    let mut begin = Some(begin);
     let mut i = 0;
     while i < steps.len() {
         let (mut end, mut args) = (i, 0);
@@ -994,32 +978,20 @@ impl Store for SqliteStore {
         if commit.is_empty() {
             return Ok(());
         }
-        // The statements are written before the write lock is taken; those of a large
-        // commit's later writes while its first statement runs (see `head_len`).
-        let (head, tail) = commit.writes.split_at(head_len(&commit.writes));
-        let (head, unstorable) = steps(head);
-        let unstorable = match (head.is_empty(), unstorable) {
+        // The statements are written before the write lock is taken.
+        let (steps, unstorable) = steps(&commit.writes);
+        let unstorable = match (steps.is_empty(), unstorable) {
             (true, Some(e)) => return Err(e),
             (_, unstorable) => unstorable,
         };
         let writer = self.writer.lock().await.map_err(backend)?;
         // Armed before the BEGIN goes out with the first statements.
         let mut tx = Tx::armed(writer);
-        let (applied, rest) =
-            futures::join!(apply_all(tx.conn(), Some("BEGIN IMMEDIATE"), head), async {
-                (!tail.is_empty() && unstorable.is_none()).then(|| steps(tail))
-            });
-        let failed = match (applied, unstorable, rest) {
-            (Err(e), _, _) | (Ok(()), Some(e), _) => Some(e),
-            (Ok(()), None, Some((rest, unstorable))) => {
-                match apply_all(tx.conn(), None, rest).await {
-                    Err(e) => Some(e),
-                    Ok(()) => unstorable,
-                }
-            }
-            (Ok(()), None, None) => None,
-        };
-        if let Some(e) = failed {
+        if let Err(e) = apply_all(tx.conn(), "BEGIN IMMEDIATE", steps).await {
+            tx.rollback().await;
+            return Err(e);
+        }
+        if let Some(e) = unstorable {
             tx.rollback().await;
             return Err(e);
         }
