@@ -136,6 +136,18 @@
 //! bound on the heap it uses: a 1,000,000-customer import peaked at 2,366 MiB resident with
 //! it, and at 487 MiB with 64 MiB, no slower.
 //!
+//! # The writer thread
+//!
+//! Each store has one writer thread. [`Store::commit`] hands its commit to it and awaits the
+//! answer: the thread checks and applies commits one at a time, in the order they arrive, and
+//! (by default) flushes before it answers. The committing task is free meanwhile, so an import
+//! reads and checks its next batch while sled applies and flushes the previous one, and an
+//! async runtime's worker threads are never blocked by sled's work or its fsync. Commits that
+//! arrive while another is being applied are flushed together (one fsync for up to 64 of
+//! them), each still answered only once it is on disk. A commit whose future is dropped after
+//! it was handed over is still applied whole: like a commit whose acknowledgement was lost.
+//! Dropping the store waits for the commits already handed over.
+//!
 //! # Durability
 //!
 //! sled 0.34 makes a write durable only once it is flushed. With the default
@@ -155,10 +167,11 @@ mod cache;
 mod codec;
 mod commit;
 mod keys;
+mod writer;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use crm_core::store::{
@@ -276,6 +289,12 @@ struct State {
 /// A [`Store`] on a sled database. See the crate documentation for layout, caching and
 /// durability.
 pub struct SledStore {
+    shared: Arc<Shared>,
+    writer: writer::Writer,
+}
+
+/// What the store's handle and its writer thread share.
+pub(crate) struct Shared {
     db: Db,
     data: Tree,
     options: SledOptions,
@@ -288,7 +307,7 @@ pub struct SledStore {
 impl std::fmt::Debug for SledStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SledStore")
-            .field("options", &self.options)
+            .field("options", &self.shared.options)
             .finish_non_exhaustive()
     }
 }
@@ -318,7 +337,7 @@ impl SledStore {
         check_schema(&db)?;
         let data = db.open_tree(names::DATA).map_err(backend)?;
         let referrers = commit::Referrers::load(&data)?;
-        Ok(SledStore {
+        let shared = Arc::new(Shared {
             db,
             data,
             options,
@@ -327,12 +346,14 @@ impl SledStore {
                 too_large: HashSet::new(),
                 referrers,
             }),
-        })
+        });
+        let writer = writer::Writer::start(Arc::clone(&shared))?;
+        Ok(SledStore { shared, writer })
     }
 
     /// The options the store was opened with.
     pub fn options(&self) -> SledOptions {
-        self.options
+        self.shared.options
     }
 
     /// Flushes every commit so far to disk; returns when they are durable. Needed only with
@@ -342,7 +363,7 @@ impl SledStore {
     /// # Errors
     /// [`Error::Backend`] on I/O failure.
     pub fn flush(&self) -> Result<()> {
-        self.db.flush().map(drop).map_err(backend)
+        self.shared.flush()
     }
 
     /// Loads a kind into the record cache now rather than at its first scanning query (for
@@ -352,7 +373,7 @@ impl SledStore {
     /// # Errors
     /// [`Error::Backend`] when a stored record cannot be read.
     pub fn preload(&self, kind: &'static Kind) -> Result<()> {
-        if self.options.cache == CachePolicy::Off {
+        if self.shared.options.cache == CachePolicy::Off {
             return Ok(());
         }
         let mut state = self.write();
@@ -361,7 +382,7 @@ impl SledStore {
         }
         let mut cache = KindCache::new(kind);
         for (n, r) in self.scan_kind(kind).enumerate() {
-            if n >= self.options.cache_max_records {
+            if n >= self.shared.options.cache_max_records {
                 state.too_large.insert(kind.name);
                 return Ok(());
             }
@@ -375,7 +396,7 @@ impl SledStore {
     fn scan_kind(&self, kind: &'static Kind) -> impl Iterator<Item = Result<Record>> + '_ {
         let prefix = keys::kind_prefix(kind.name);
         let skip = prefix.len();
-        self.data.scan_prefix(prefix).map(move |item| {
+        self.shared.data.scan_prefix(prefix).map(move |item| {
             let (k, v) = item.map_err(backend)?;
             let id = codec::id_from_key(k.get(skip..).unwrap_or_default())?;
             codec::decode_record(kind, id, &v)
@@ -383,32 +404,11 @@ impl SledStore {
     }
 
     fn read(&self) -> RwLockReadGuard<'_, State> {
-        match self.state.read() {
-            Ok(g) => g,
-            Err(poisoned) => {
-                drop(poisoned);
-                drop(self.write());
-                self.state.read().unwrap_or_else(PoisonError::into_inner)
-            }
-        }
+        self.shared.read()
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, State> {
-        match self.state.write() {
-            Ok(g) => g,
-            Err(poisoned) => {
-                // A panic during a commit or a cache update: sled is the truth, so forget the
-                // caches (they reload on demand), read the referrer registrations again and
-                // carry on.
-                let mut g = poisoned.into_inner();
-                g.caches.clear();
-                if let Ok(r) = commit::Referrers::load(&self.data) {
-                    g.referrers = r;
-                }
-                self.state.clear_poison();
-                g
-            }
-        }
+        self.shared.write()
     }
 
     fn decode_ids(
@@ -419,6 +419,7 @@ impl SledStore {
         let mut out = Vec::new();
         for id in ids {
             if let Some(v) = self
+                .shared
                 .data
                 .get(keys::record(kind.name, &id))
                 .map_err(backend)?
@@ -458,7 +459,7 @@ impl SledStore {
         if let Some((idx, (prefixes, _))) = best {
             let mut ids = BTreeSet::new();
             for p in prefixes {
-                for item in self.data.scan_prefix(p) {
+                for item in self.shared.data.scan_prefix(p) {
                     let (k, v) = item.map_err(backend)?;
                     let id_bytes = if idx.unique {
                         &v[..]
@@ -484,7 +485,7 @@ impl SledStore {
         not_loaded: impl FnOnce() -> Result<Option<T>>,
         answer: impl Fn(&KindCache) -> Result<T>,
     ) -> Result<Option<T>> {
-        if self.options.cache == CachePolicy::Off {
+        if self.shared.options.cache == CachePolicy::Off {
             return Ok(None);
         }
         {
@@ -533,7 +534,11 @@ impl SledStore {
             }
             return aggregate::fold(agg, &matching);
         }
-        let size = self.options.cache_max_records.clamp(1, AGGREGATE_CHUNK);
+        let size = self
+            .shared
+            .options
+            .cache_max_records
+            .clamp(1, AGGREGATE_CHUNK);
         let mut rows = Vec::new();
         let mut chunk = Vec::with_capacity(size);
         let mut records = self.scan_kind(agg.kind);
@@ -564,6 +569,94 @@ impl SledStore {
         };
         let (records, total) = eval::run(query, records.iter());
         Ok(Page { records, total })
+    }
+}
+
+impl Shared {
+    /// Checks `commit` and applies it as one batch under the commit lock, then brings the
+    /// record caches up to date. Does not flush. Runs on the writer thread.
+    fn apply(&self, commit: &Commit) -> Result<()> {
+        let mut state = self.write();
+        let outcomes = match commit::apply(&self.data, &mut state.referrers, commit) {
+            Ok(o) => o,
+            Err(e) => {
+                if matches!(e, Error::Backend(_)) {
+                    // sled failed part-way (I/O): it is the truth, so the caches reload
+                    // from it on demand, and the referrer registrations are read again.
+                    state.caches.clear();
+                    if let Ok(r) = commit::Referrers::load(&self.data) {
+                        state.referrers = r;
+                    }
+                }
+                return Err(e);
+            }
+        };
+        let mut evict = Vec::new();
+        for o in outcomes {
+            let Some(cache) = state.caches.get_mut(o.kind.name) else {
+                continue;
+            };
+            match o.stored {
+                Some(bytes) => match codec::decode_record(o.kind, o.id, &bytes) {
+                    Ok(r) => cache.put(r),
+                    // Cannot happen for bytes we just encoded; if it does, sled is the
+                    // truth and the kind reloads on demand.
+                    Err(_) => evict.push(o.kind.name),
+                },
+                None => cache.remove(&o.id),
+            }
+        }
+        for name in evict {
+            state.caches.remove(name);
+        }
+        // A kind that grew past the limit leaves the cache for good (the ledger of a new
+        // company is small when first scanned and only grows).
+        let limit = self.options.cache_max_records;
+        let grown: Vec<&'static str> = state
+            .caches
+            .iter()
+            .filter(|(_, c)| c.len() > limit)
+            .map(|(name, _)| *name)
+            .collect();
+        for name in grown {
+            state.caches.remove(name);
+            state.too_large.insert(name);
+        }
+        Ok(())
+    }
+
+    /// Flushes every applied commit to disk.
+    fn flush(&self) -> Result<()> {
+        self.db.flush().map(drop).map_err(backend)
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        match self.state.read() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                drop(poisoned);
+                drop(self.write());
+                self.state.read().unwrap_or_else(PoisonError::into_inner)
+            }
+        }
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        match self.state.write() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                // A panic during a commit or a cache update: sled is the truth, so forget the
+                // caches (they reload on demand), read the referrer registrations again and
+                // carry on.
+                let mut g = poisoned.into_inner();
+                g.caches.clear();
+                if let Ok(r) = commit::Referrers::load(&self.data) {
+                    g.referrers = r;
+                }
+                self.state.clear_poison();
+                g
+            }
+        }
     }
 }
 
@@ -673,61 +766,8 @@ impl Store for SledStore {
         if commit.is_empty() {
             return Ok(());
         }
-        {
-            let mut state = self.write();
-            let outcomes = match commit::apply(&self.data, &mut state.referrers, &commit) {
-                Ok(o) => o,
-                Err(e) => {
-                    if matches!(e, Error::Backend(_)) {
-                        // sled failed part-way (I/O): it is the truth, so the caches reload
-                        // from it on demand, and the referrer registrations are read again.
-                        state.caches.clear();
-                        if let Ok(r) = commit::Referrers::load(&self.data) {
-                            state.referrers = r;
-                        }
-                    }
-                    return Err(e);
-                }
-            };
-            let mut evict = Vec::new();
-            for o in outcomes {
-                let Some(cache) = state.caches.get_mut(o.kind.name) else {
-                    continue;
-                };
-                match o.stored {
-                    Some(bytes) => match codec::decode_record(o.kind, o.id, &bytes) {
-                        Ok(r) => cache.put(r),
-                        // Cannot happen for bytes we just encoded; if it does, sled is the
-                        // truth and the kind reloads on demand.
-                        Err(_) => evict.push(o.kind.name),
-                    },
-                    None => cache.remove(&o.id),
-                }
-            }
-            for name in evict {
-                state.caches.remove(name);
-            }
-            // A kind that grew past the limit leaves the cache for good (the ledger of a new
-            // company is small when first scanned and only grows).
-            let limit = self.options.cache_max_records;
-            let grown: Vec<&'static str> = state
-                .caches
-                .iter()
-                .filter(|(_, c)| c.len() > limit)
-                .map(|(name, _)| *name)
-                .collect();
-            for name in grown {
-                state.caches.remove(name);
-                state.too_large.insert(name);
-            }
-        }
-        if self.options.durability == Durability::FlushEachCommit {
-            // The blocking flush, not `flush_async`: with several flushes in flight
-            // `flush_async` can wait forever in sled 0.34 (spacejam/sled#1241, #1308). The
-            // lock is released by now, so other commits proceed while this one waits.
-            self.flush()?;
-        }
-        Ok(())
+        // Checked, applied and (by default) flushed on the writer thread (`writer`).
+        self.writer.commit(commit).await
     }
 }
 
