@@ -16,7 +16,7 @@ use sled::{Batch, Tree};
 use uuid::Uuid;
 
 use crate::codec::{self, decode_record, encode_record, put_key_value};
-use crate::keys;
+use crate::{group, keys};
 
 /// A record's reference to another.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -33,13 +33,14 @@ struct Ref {
 struct Derived {
     /// (index name, full key) for each stored unique index whose key has no `Null` part.
     unique: Vec<(&'static str, Vec<u8>)>,
-    /// Full keys of the record's stored non-unique index entries.
+    /// The index prefix and key tuple of each of the record's stored non-unique index
+    /// entries (the entry that lists it is found or made by `group`).
     entries: Vec<Vec<u8>>,
     /// Every non-null enforced (Restrict or Cascade) reference.
     refs: Vec<Ref>,
 }
 
-fn derive(kind: &'static Kind, id: Uuid, values: &[Value]) -> Derived {
+fn derive(kind: &'static Kind, values: &[Value]) -> Derived {
     let mut d = Derived::default();
     let value = |c: &str| {
         kind.column_index(c)
@@ -62,7 +63,6 @@ fn derive(kind: &'static Kind, id: Uuid, values: &[Value]) -> Derived {
         } else if idx.columns.first().is_some_and(|c| !value(c).is_null()) {
             // Index entries serve look-ups of non-null first values (a `Null` equals nothing),
             // so a record whose first indexed value is null needs no entry.
-            key.extend_from_slice(id.as_bytes());
             d.entries.push(key);
         }
     }
@@ -127,7 +127,7 @@ fn prepare(commit: &Commit) -> Vec<Op<'_>> {
                         expected,
                         version,
                         bytes: encode_record(version, &record.values),
-                        derived: derive(kind, id, &record.values),
+                        derived: derive(kind, &record.values),
                     }
                 }
                 Write::Delete { expected, .. } => Action::Delete {
@@ -310,7 +310,7 @@ pub(crate) fn apply(
                 let before = match stored {
                     Some(bytes) => {
                         let rec = decode_record(op.kind, op.id, &bytes)?;
-                        Some((rec.version, derive(op.kind, op.id, &rec.values)))
+                        Some((rec.version, derive(op.kind, &rec.values)))
                     }
                     None => None,
                 };
@@ -520,16 +520,18 @@ pub(crate) fn apply(
             batch.insert(ck, &n.to_be_bytes()[..]);
         }
     }
+    let mut entries = group::Changes::default();
     for t in changed() {
         let old: &[Vec<u8>] = t.before.as_ref().map_or(&[], |(_, d)| &d.entries);
         let new: &[Vec<u8>] = after_derived(t.after).map_or(&[], |d| &d.entries);
         for e in old.iter().filter(|e| !new.contains(e)) {
-            batch.remove(e.as_slice());
+            entries.leave(e, t.id);
         }
         for e in new.iter().filter(|e| !old.contains(e)) {
-            batch.insert(e.as_slice(), &[] as &[u8]);
+            entries.join(e, t.id);
         }
     }
+    entries.write(data, &mut batch)?;
     for (key, owner) in &claims {
         match owner {
             Some(id) if held.contains(&(*key, *id)) => {}
@@ -611,27 +613,38 @@ fn still_listed(
         put_key_value(&mut prefix, &target);
         for item in data.scan_prefix(&prefix) {
             let (k, v) = item.map_err(Error::backend)?;
-            let id_bytes = if r.unique {
-                &v[..]
+            let ids: Vec<Uuid> = if r.unique {
+                vec![codec::id_from_key(&v)?]
             } else {
-                k.get(k.len().saturating_sub(16)..).unwrap_or_default()
+                group::members(&k, &v)?.collect()
             };
-            let id = codec::id_from_key(id_bytes)?;
-            let still = match mine.get(&(r.kind.as_str(), id)).copied() {
-                None | Some(After::Unchanged) => true,
-                Some(After::Deleted) => false,
-                Some(After::Put(j)) => match &ops[j].action {
-                    Action::Put { derived, .. } => derived
-                        .refs
-                        .iter()
-                        .any(|x| x.target_kind == t.kind.name && x.target == t.id),
-                    _ => false,
-                },
-            };
-            if still {
-                n += 1;
-            }
+            n += ids
+                .into_iter()
+                .filter(|id| still_refers(&mine, ops, r, *id, t))
+                .count() as u64;
         }
     }
     Ok(n)
+}
+
+/// Whether the record `id` of the referring kind of `r`, listed as referring to `t`, still
+/// does after the commit.
+fn still_refers(
+    mine: &HashMap<(&str, Uuid), After>,
+    ops: &[Op<'_>],
+    r: &Referrer,
+    id: Uuid,
+    t: &Touched,
+) -> bool {
+    match mine.get(&(r.kind.as_str(), id)).copied() {
+        None | Some(After::Unchanged) => true,
+        Some(After::Deleted) => false,
+        Some(After::Put(j)) => match &ops[j].action {
+            Action::Put { derived, .. } => derived
+                .refs
+                .iter()
+                .any(|x| x.target_kind == t.kind.name && x.target == t.id),
+            _ => false,
+        },
+    }
 }

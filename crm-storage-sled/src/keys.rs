@@ -7,7 +7,7 @@
 //! |--------------------------------------------|--------------------------------|
 //! | `r` kind `0` id                            | version and column values      |
 //! | `u` index `0` key tuple                    | 16 id bytes of the holder      |
-//! | `i` index `0` key tuple ++ id              | empty                          |
+//! | `i` index `0` key tuple ++ id              | other ids listed (see `group`) |
 //! | `c` kind `0` id                            | u64 count of referring records |
 //! | `f` target kind `0` kind `0` index         | empty                          |
 

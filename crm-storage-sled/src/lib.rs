@@ -27,14 +27,14 @@
 //! # Layout
 //!
 //! Everything is in one sled tree, `data`, whose keys start with a tag and a name ended by
-//! `0x00`, so that each kind and each index is one contiguous key range (schema version 2; the
+//! `0x00`, so that each kind and each index is one contiguous key range (schema version 3; the
 //! version is kept in the tree `meta`):
 //!
 //! | key                                | value                          |
 //! |------------------------------------|--------------------------------|
 //! | `r` kind `0` id                    | version and column values      |
 //! | `u` index `0` key tuple            | 16 id bytes of the holder      |
-//! | `i` index `0` key tuple ++ id      | empty                          |
+//! | `i` index `0` key tuple ++ id      | the other ids listed (16 bytes each), often none |
 //! | `c` kind `0` id                    | u64 count of referring records |
 //! | `f` target `0` kind `0` index      | the index's key prefix         |
 //!
@@ -77,9 +77,19 @@
 //! index for the target's id, minding the records the same commit deletes or re-points. The
 //! first commit writing such a reference registers the index under the target kind (`f`
 //! keys, read at open), so a delete knows what to scan. A reference no stored index lists is
-//! counted (`c` keys). An imported customer with two contacts thus costs 10 entries: the
-//! customer, its name key and owner entry, two contacts and their customer entries, the audit
-//! entry and its record and actor entries.
+//! counted (`c` keys).
+//!
+//! **Shared index entries.** A non-unique index entry lists the records of one key tuple that
+//! one commit wrote, up to 256: its key ends with the smallest of their ids and its value holds
+//! the others (a record written alone has an entry to itself with an empty value, the layout
+//! of schema 2, which this version opens as it is). An import batch's customers of one owner,
+//! its audit entries (one actor, one time) and each customer's contacts then take one entry
+//! each. A record leaving a key tuple is found in its entry by a short backward scan from
+//! `tuple ++ id` (ids are mostly time-ordered, so the entry is the first one met), and the
+//! entry is written again without it. An imported customer with two contacts thus costs about
+//! 7 entries: the customer and its name key, two contacts and one entry listing them, the
+//! audit entry and its record entry, and a share of the batch's owner and actor entries
+//! (10 entries in schema 2; `docs/adr/0005-sled-layout.md`).
 //!
 //! Record values use a compact tag-and-payload encoding (decimals in their 16-byte form, which
 //! keeps the scale; timestamps as microseconds, the precision every adapter stores; JSON as its
@@ -166,6 +176,7 @@
 mod cache;
 mod codec;
 mod commit;
+mod group;
 mod keys;
 mod writer;
 
@@ -186,7 +197,11 @@ use crate::cache::KindCache;
 
 /// The version of the on-disk layout this build writes and reads. A store written by a newer
 /// version is refused at open, never misread.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// The oldest layout this build opens. A schema-2 store is a schema-3 store whose index
+/// entries each list one record (`group`), so it is opened as it is and marked 3.
+const OLDEST_READABLE: u32 = 2;
 
 /// Tree names.
 pub(crate) mod names {
@@ -461,12 +476,11 @@ impl SledStore {
             for p in prefixes {
                 for item in self.shared.data.scan_prefix(p) {
                     let (k, v) = item.map_err(backend)?;
-                    let id_bytes = if idx.unique {
-                        &v[..]
+                    if idx.unique {
+                        ids.insert(codec::id_from_key(&v)?);
                     } else {
-                        k.get(k.len().saturating_sub(16)..).unwrap_or_default()
-                    };
-                    ids.insert(codec::id_from_key(id_bytes)?);
+                        ids.extend(group::members(&k, &v)?);
+                    }
                 }
             }
             return self.decode_ids(kind, ids).map(Some);
@@ -689,18 +703,17 @@ fn open_db(path: &Path, cache_capacity: u64) -> Result<Db> {
 fn check_schema(db: &Db) -> Result<()> {
     let meta = db.open_tree(names::META).map_err(backend)?;
     match meta.get(names::SCHEMA_KEY).map_err(backend)? {
-        None => {
-            meta.insert(names::SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes()[..])
-                .map_err(backend)?;
-            db.flush().map_err(backend)?;
-            Ok(())
-        }
+        None => mark_schema(db, &meta),
         Some(v) => {
             let found = <[u8; 4]>::try_from(&v[..])
                 .map(u32::from_be_bytes)
                 .map_err(|_| Error::backend_msg("sled store: unreadable schema version"))?;
             if found == SCHEMA_VERSION {
                 Ok(())
+            } else if (OLDEST_READABLE..SCHEMA_VERSION).contains(&found) {
+                // Marked before anything of the newer layout is written, so that a build that
+                // reads only the older one refuses the store from then on.
+                mark_schema(db, &meta)
             } else if found > SCHEMA_VERSION {
                 Err(Error::backend_msg(format!(
                     "sled store: written by schema version {found}, newer than the version this \
@@ -714,6 +727,14 @@ fn check_schema(db: &Db) -> Result<()> {
             }
         }
     }
+}
+
+/// Records this build's schema version in `meta`, durably.
+fn mark_schema(db: &Db, meta: &Tree) -> Result<()> {
+    meta.insert(names::SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes()[..])
+        .map_err(backend)?;
+    db.flush().map_err(backend)?;
+    Ok(())
 }
 
 #[async_trait]

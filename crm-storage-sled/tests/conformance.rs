@@ -17,7 +17,7 @@ use uuid::Uuid;
 fn run_suite(store: Arc<SledStore>) {
     let passed =
         block_on(conformance::run_all(store, conformance::thread_spawner())).expect("conformance");
-    assert_eq!(passed.len(), 10);
+    assert_eq!(passed.len(), 11);
 }
 
 #[test]
@@ -224,6 +224,50 @@ fn a_store_from_a_newer_schema_version_is_refused() {
     }
     match SledStore::open(dir.path()) {
         Err(Error::Backend(e)) => assert!(e.to_string().contains("newer"), "{e}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Sets the schema version a store's `meta` tree records.
+fn set_schema_version(path: &std::path::Path, version: u32) {
+    let db = open_raw_sled(path);
+    let meta = db.open_tree("meta").unwrap();
+    meta.insert("schema_version", &version.to_be_bytes()[..])
+        .unwrap();
+    db.flush().unwrap();
+}
+
+fn schema_version(path: &std::path::Path) -> u32 {
+    let db = open_raw_sled(path);
+    let meta = db.open_tree("meta").unwrap();
+    let v = meta.get("schema_version").unwrap().unwrap();
+    u32::from_be_bytes(v[..].try_into().unwrap())
+}
+
+#[test]
+fn a_schema_2_store_opens_and_is_marked_with_the_current_version() {
+    // Schema 2 differs only in that every index entry lists one record, which schema 3 reads.
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let store = SledStore::open(dir.path()).unwrap();
+        let (_, e) = org(&store);
+        e.id
+    };
+    set_schema_version(dir.path(), 2);
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        assert!(block_on(store.get(&EMPLOYEE, id)).unwrap().is_some());
+    }
+    assert_eq!(schema_version(dir.path()), SCHEMA_VERSION);
+}
+
+#[test]
+fn a_store_older_than_schema_2_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SledStore::open(dir.path()).unwrap());
+    set_schema_version(dir.path(), 1);
+    match SledStore::open(dir.path()) {
+        Err(Error::Backend(e)) => assert!(e.to_string().contains("older"), "{e}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }

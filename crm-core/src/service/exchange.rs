@@ -571,7 +571,8 @@ impl Crm {
             customer.search_contacts = contacts_search_text(&contacts);
             customers.push(customer.to_record());
             contact_records.extend(contacts.iter().map(Contact::to_record));
-            audits.push(self.audit(
+            audits.push(self.audit_at(
+                now,
                 actor_id,
                 "customer.import",
                 "customer",

@@ -249,9 +249,24 @@ impl Crm {
         record_id: Option<Uuid>,
         detail: serde_json::Value,
     ) -> Record {
+        self.audit_at(self.now(), actor, action, kind, record_id, detail)
+    }
+
+    /// An audit entry for the current commit, at a time the commit's other records share (an
+    /// import batch's entries then carry their customers' creation time, and a store that
+    /// indexes entries by actor and time lists the batch under one key).
+    pub(crate) fn audit_at(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+        actor: Uuid,
+        action: &str,
+        kind: &str,
+        record_id: Option<Uuid>,
+        detail: serde_json::Value,
+    ) -> Record {
         AuditEntry {
             id: self.new_id(),
-            at: self.now(),
+            at,
             actor_id: actor,
             action: action.to_owned(),
             record_kind: kind.to_owned(),

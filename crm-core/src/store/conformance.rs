@@ -27,7 +27,7 @@ use futures::future::BoxFuture;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use super::{Commit, Entity, Filter, Order, Query, Record, Store, Value};
+use super::{Commit, Entity, Filter, Order, Page, Query, Record, Store, Value};
 use crate::blob::{Blob, BLOB};
 use crate::customer::{Contact, Customer, CONTACT, CUSTOMER};
 use crate::error::{Error, Result};
@@ -780,6 +780,103 @@ pub async fn references_hold(store: &dyn Store) -> Result<()> {
     Ok(())
 }
 
+/// Records that one commit lists under the same indexed value (an import's customers of one
+/// owner, a customer's contacts) are found by that value exactly as they leave it one by one
+/// or several at once — moved to another value, deleted, the first of them or a later one —
+/// and a target stays protected while any of them still refers to it.
+pub async fn records_sharing_an_indexed_value_stay_exact(store: &dyn Store) -> Result<()> {
+    let case = "records_sharing_an_indexed_value_stay_exact";
+    let o1 = owner(store).await?;
+    let o2 = owner(store).await?;
+    let mut rows: Vec<Customer> = (0..6)
+        .map(|i| customer(o1, &format!("同批客户{i}"), None, 1))
+        .collect();
+    rows.sort_by_key(|c| c.id);
+    let holder = rows[0].clone();
+    let mut contacts: Vec<Contact> = (0..5)
+        .map(|i| contact(holder.id, &format!("联系人{i}")))
+        .collect();
+    contacts.sort_by_key(|c| c.id);
+    let mut records: Vec<Record> = rows.iter().map(Entity::to_record).collect();
+    records.extend(contacts.iter().map(Entity::to_record));
+    insert(store, records).await?;
+
+    let by_owner = |o: Uuid| Query::filter(&CUSTOMER, Filter::Eq("owner_id", Value::Id(o)));
+    let of_holder = Query::filter(&CONTACT, Filter::Eq("customer_id", Value::Id(holder.id)));
+    let sorted = |mut v: Vec<Uuid>| {
+        v.sort_unstable();
+        v
+    };
+    let found = |page: Page| sorted(ids(&page.records));
+    ensure!(
+        case,
+        found(store.query(&by_owner(o1)).await?) == sorted(rows.iter().map(|c| c.id).collect()),
+        "customers inserted together under one owner"
+    );
+
+    // The lowest id and a middle one move to the other owner; a later one is deleted; all in
+    // one commit.
+    let mut c = Commit::new();
+    for i in [1, 3] {
+        let mut moved = rows[i].clone();
+        moved.owner_id = o2;
+        c.update(moved.to_record(), 1);
+    }
+    c.delete(&CUSTOMER, rows[5].id, 1);
+    store.commit(c).await?;
+    let want = |idx: &[usize]| sorted(idx.iter().map(|&i| rows[i].id).collect());
+    ensure!(
+        case,
+        found(store.query(&by_owner(o1)).await?) == want(&[0, 2, 4]),
+        "customers left with the first owner"
+    );
+    ensure!(
+        case,
+        found(store.query(&by_owner(o2)).await?) == want(&[1, 3]),
+        "customers moved to the second owner"
+    );
+
+    // Contacts: the lowest id leaves alone, then two more together.
+    let mut c = Commit::new();
+    c.delete(&CONTACT, contacts[0].id, 1);
+    store.commit(c).await?;
+    let mut c = Commit::new();
+    c.delete(&CONTACT, contacts[2].id, 1)
+        .delete(&CONTACT, contacts[4].id, 1);
+    store.commit(c).await?;
+    let left = sorted(vec![contacts[1].id, contacts[3].id]);
+    ensure!(
+        case,
+        found(store.query(&of_holder).await?) == left,
+        "contacts left with their customer"
+    );
+    let mut del = Commit::new();
+    del.delete(&CONTACT, contacts[1].id, 1)
+        .delete(&CUSTOMER, holder.id, 1);
+    let r = store.commit(del).await;
+    ensure!(
+        case,
+        matches!(r, Err(Error::Conflict(_))),
+        "deleting a customer one of whose contacts stays gave {r:?}"
+    );
+    let mut del = Commit::new();
+    del.delete(&CONTACT, contacts[1].id, 1)
+        .delete(&CONTACT, contacts[3].id, 1)
+        .delete(&CUSTOMER, holder.id, 1);
+    store.commit(del).await?;
+    ensure!(
+        case,
+        store.query(&of_holder).await?.records.is_empty(),
+        "contacts of a deleted customer"
+    );
+    ensure!(
+        case,
+        found(store.query(&by_owner(o1)).await?) == want(&[2, 4]),
+        "customers of the first owner after the deletion"
+    );
+    Ok(())
+}
+
 /// 8 workers × 50 read-increment-commit cycles on one counter, retrying on conflict, end at
 /// exactly 400: no lost update, no double count.
 pub async fn concurrent_increments(store: Arc<dyn Store>, spawn: Spawner) -> Result<()> {
@@ -1107,6 +1204,7 @@ pub async fn run_all(store: Arc<dyn Store>, spawn: Spawner) -> Result<Vec<&'stat
     unique_rule_holds(s).await?;
     lookups_and_scans(s).await?;
     references_hold(s).await?;
+    records_sharing_an_indexed_value_stay_exact(s).await?;
     aggregates_group_and_sum_exactly(s).await?;
     bytes_round_trip_exactly(s).await?;
     unique_rule_holds_between_concurrent_writers(store.clone(), spawn.clone()).await?;
@@ -1118,6 +1216,7 @@ pub async fn run_all(store: Arc<dyn Store>, spawn: Spawner) -> Result<Vec<&'stat
         "unique_rule_holds",
         "lookups_and_scans",
         "references_hold",
+        "records_sharing_an_indexed_value_stay_exact",
         "aggregates_group_and_sum_exactly",
         "bytes_round_trip_exactly",
         "unique_rule_holds_between_concurrent_writers",
