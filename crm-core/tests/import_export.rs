@@ -7,8 +7,10 @@ use std::io::Cursor;
 
 use common::{block_on, Company};
 use crm_core::customer::{CustomerSearch, CONTACT, CUSTOMER};
-use crm_core::service::{DuplicateOf, ImportMode, ImportOptions, ImportReport, RowOutcome};
-use crm_core::store::Query;
+use crm_core::service::{
+    DuplicateOf, ImportMode, ImportOptions, ImportPhase, ImportReport, RowOutcome,
+};
+use crm_core::store::{Entity, Query};
 use crm_core::table::{TableReader, TextEncoding};
 use crm_core::Error;
 
@@ -263,4 +265,78 @@ fn an_xlsx_workbook_imports_like_a_csv_file() {
     .unwrap();
     assert_eq!(page.items[0].credit_limit, Some("50000".parse().unwrap()));
     assert!(page.items[0].search_contacts.contains("13912345678"));
+}
+
+/// Four valid rows, each of its own company, owned by 张三.
+fn four_rows() -> String {
+    let mut s = String::from(HEADER);
+    for (i, name) in ["甲", "乙", "丙", "丁"].iter().enumerate() {
+        s.push_str(&format!(
+            "{name}方贸易有限公司,A类,浙江,杭州,,zhangsan,,联系人{i},,1380013800{i},,,\n"
+        ));
+    }
+    s
+}
+
+/// Imports `bytes` one row per batch, running `between` (on a thread of its own, as another
+/// user of the library would) once the first batch is written.
+fn import_changing_org_after_first_batch(
+    co: &Company,
+    bytes: &[u8],
+    between: impl Fn() + Sync,
+) -> Result<ImportReport, Error> {
+    let opts = ImportOptions {
+        batch_size: 1,
+        ..Default::default()
+    };
+    let mut changed = false;
+    block_on(co.crm.import_customers(
+        co.manager,
+        || TableReader::csv(Cursor::new(bytes.to_vec()), TextEncoding::Auto),
+        &opts,
+        |p| {
+            if p.phase == ImportPhase::Writing && !changed {
+                changed = true;
+                std::thread::scope(|t| {
+                    t.spawn(&between);
+                });
+            }
+        },
+    ))
+}
+
+#[test]
+fn an_organisation_change_during_the_import_leaves_every_row_written_once() {
+    let co = Company::new();
+    let before = customers(&co);
+    let report = import_changing_org_after_first_batch(&co, four_rows().as_bytes(), || {
+        block_on(co.crm.create_department(co.admin, "华东大区", None)).unwrap();
+    })
+    .unwrap();
+    assert_eq!(report.created, 4);
+    assert_eq!(customers(&co), before + 4);
+    let names: std::collections::BTreeSet<String> =
+        block_on(co.crm.store().query(&Query::all(&CUSTOMER)))
+            .unwrap()
+            .records
+            .iter()
+            .map(|r| crm_core::customer::Customer::from_record(r).unwrap().name)
+            .filter(|n| n.ends_with("方贸易有限公司"))
+            .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+}
+
+#[test]
+fn an_actor_losing_the_right_to_import_mid_import_writes_no_further_batch() {
+    let co = Company::new();
+    let before = customers(&co);
+    let r = import_changing_org_after_first_batch(&co, four_rows().as_bytes(), || {
+        co.set_roles(co.manager, std::collections::BTreeSet::new());
+    });
+    assert!(matches!(r, Err(Error::PermissionDenied(_))), "{r:?}");
+    assert_eq!(
+        customers(&co),
+        before + 1,
+        "only the batch before the change"
+    );
 }

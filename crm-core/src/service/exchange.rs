@@ -167,6 +167,9 @@ struct ImportBatch {
     taken: u64,
     /// Made when the batch was read; `None` once an attempt has used it.
     commit: Option<Commit>,
+    /// The version of the organisation the rows were checked against: the first attempt
+    /// asserts it, so a change of the organisation since makes that attempt a conflict.
+    org_version: u64,
 }
 
 /// One checked row waiting in a batch.
@@ -287,7 +290,7 @@ impl Crm {
     ) -> Result<ImportReport> {
         let action = "customer.import";
         let res = async {
-            let s = self.session(actor).await?;
+            let mut s = self.session(actor).await?;
             Self::import_allowed(&s)?;
             let batch_size = options.batch_size.max(1);
 
@@ -432,7 +435,11 @@ impl Crm {
                 let write = self.write_import_batch(actor, batch);
                 let read = self.next_import_batch(&s, &mapping, &mut reader, &refused, batch_size);
                 let (written, read) = futures::join!(write, read);
-                written?;
+                if let Some(newer) = written? {
+                    // The organisation changed: the rows after this batch are checked against
+                    // the current one (the batch read beside is written under it on its retry).
+                    s = newer;
+                }
                 report.written = true;
                 done_rows += taken;
                 progress(ImportProgress {
@@ -545,6 +552,7 @@ impl Crm {
             rows,
             taken,
             commit: Some(commit),
+            org_version: s.org_version,
         })
     }
 
@@ -589,17 +597,30 @@ impl Crm {
         Ok(c)
     }
 
-    /// Commits one batch. Its records were made beside the previous commit; a retry (the
-    /// organisation changed meanwhile) makes them again, with new ids.
-    async fn write_import_batch(&self, actor: Actor, mut batch: ImportBatch) -> Result<()> {
+    /// Commits one batch. Its records were made beside the previous commit, under the
+    /// organisation its rows were checked against, and the first attempt commits them asserting
+    /// that organisation's version: no read of the organisation per batch. When the
+    /// organisation has changed since (a conflict), the batch is written under the current one:
+    /// the actor must still be allowed to import, and its records are made again with new ids.
+    /// Returns that newer session, if one was needed, for the batches after it.
+    async fn write_import_batch(
+        &self,
+        actor: Actor,
+        mut batch: ImportBatch,
+    ) -> Result<Option<Session>> {
+        if let Some(c) = batch.commit.take() {
+            match self.commit_under(batch.org_version, c).await {
+                Err(e) if e.is_retryable() => {}
+                other => return other.map(|()| None),
+            }
+        }
         retry!(async {
             let s = self.session(actor).await?;
-            let c = match batch.commit.take() {
-                Some(c) => c,
-                None => self.import_commit(s.ctx.employee_id, &batch.rows)?,
-            };
-            self.commit(&s, c).await
+            Self::import_allowed(&s)?;
+            let c = self.import_commit(s.ctx.employee_id, &batch.rows)?;
+            self.commit(&s, c).await.map(|()| s)
         })
+        .map(Some)
     }
 
     /// Writes the visible customers matching `search` (paging ignored) as CSV: UTF-8 with a BOM
