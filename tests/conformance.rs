@@ -10,7 +10,7 @@ fn memory_store_passes_the_conformance_suite() {
     let passed =
         futures::executor::block_on(conformance::run_all(store, conformance::thread_spawner()))
             .expect("conformance");
-    assert_eq!(passed.len(), 11);
+    assert_eq!(passed.len(), 12);
 }
 
 #[test]

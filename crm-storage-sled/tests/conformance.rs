@@ -17,7 +17,7 @@ use uuid::Uuid;
 fn run_suite(store: Arc<SledStore>) {
     let passed =
         block_on(conformance::run_all(store, conformance::thread_spawner())).expect("conformance");
-    assert_eq!(passed.len(), 11);
+    assert_eq!(passed.len(), 12);
 }
 
 #[test]

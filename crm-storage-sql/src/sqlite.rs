@@ -64,6 +64,7 @@
 //!   refreshes when a connection is next opened. Without statistics the plans above are the
 //!   same; they keep the planner from guessing when the data are skewed.
 
+use std::ops::Range;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -72,8 +73,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use crm_core::store::{
-    Aggregate, AggregateRow, Capabilities, ColumnType, Commit, Kind, Page, Query, Record, Store,
-    Value, Write,
+    Aggregate, AggregateRow, Capabilities, ColumnType, Commit, Kind, Page, Prepared, Query, Record,
+    Store, Value, Write,
 };
 use crm_core::{Error, Result};
 use futures::TryStreamExt as _;
@@ -680,61 +681,98 @@ fn statement(write: &Write) -> Result<Sql> {
     })
 }
 
-/// The statements of a commit, in write order, up to the first write that cannot be stored
-/// (returned beside them: the commit fails with it once the writes before it have been
-/// checked, as if they had been applied one by one).
-fn steps(writes: &[Write]) -> (Vec<Step<'_>>, Option<Error>) {
-    let mut steps = Vec::new();
-    let mut i = 0;
-    while let Some(write) = writes.get(i) {
-        let run = sql::insert_run(&writes[i..]);
-        if let (true, Write::Insert(first)) = (run >= RUN_MIN, write) {
-            for chunk in writes[i..i + run].chunks(sql::batch_rows(first.kind)) {
-                let records: Vec<&Record> = chunk
-                    .iter()
-                    .filter_map(|w| match w {
-                        Write::Insert(r) => Some(r),
-                        _ => None,
-                    })
-                    .collect();
-                match sql::insert_many(D, &records) {
-                    Ok(sql) => steps.push(Step { writes: chunk, sql }),
-                    // The record at fault is named by the record-by-record statements.
-                    Err(_) => return record_by_record(steps, writes, i),
+/// The statements of a commit, each with the positions of the writes it carries, in write
+/// order, up to the first write that cannot be stored (kept beside them: the commit fails with
+/// it once the writes before it have been checked, as if they had been applied one by one).
+/// Made from the writes alone, so it can be made ahead of the commit ([`Store::prepare`]).
+struct Plan {
+    statements: Vec<(Range<usize>, Sql)>,
+    unstorable: Option<Error>,
+}
+
+impl Plan {
+    fn new(writes: &[Write]) -> Plan {
+        let mut statements = Vec::new();
+        let mut i = 0;
+        while let Some(write) = writes.get(i) {
+            let run = sql::insert_run(&writes[i..]);
+            if let (true, Write::Insert(first)) = (run >= RUN_MIN, write) {
+                let rows = sql::batch_rows(first.kind).max(1);
+                let mut start = i;
+                while start < i + run {
+                    let end = (start + rows).min(i + run);
+                    let records: Vec<&Record> = writes[start..end]
+                        .iter()
+                        .filter_map(|w| match w {
+                            Write::Insert(r) => Some(r),
+                            _ => None,
+                        })
+                        .collect();
+                    match sql::insert_many(D, &records) {
+                        Ok(sql) => statements.push((start..end, sql)),
+                        // The record at fault is named by the record-by-record statements.
+                        Err(_) => return Plan::record_by_record(statements, writes, start),
+                    }
+                    start = end;
                 }
+                i += run;
+            } else {
+                match statement(write) {
+                    Ok(sql) => statements.push((i..i + 1, sql)),
+                    Err(e) => {
+                        return Plan {
+                            statements,
+                            unstorable: Some(e),
+                        }
+                    }
+                }
+                i += 1;
             }
-            i += run;
-        } else {
+        }
+        Plan {
+            statements,
+            unstorable: None,
+        }
+    }
+
+    /// Continues a plan from `writes[i]` one statement per write, up to the write at fault.
+    fn record_by_record(
+        mut statements: Vec<(Range<usize>, Sql)>,
+        writes: &[Write],
+        mut i: usize,
+    ) -> Plan {
+        while let Some(write) = writes.get(i) {
             match statement(write) {
-                Ok(sql) => steps.push(Step {
-                    writes: &writes[i..=i],
-                    sql,
-                }),
-                Err(e) => return (steps, Some(e)),
+                Ok(sql) => statements.push((i..i + 1, sql)),
+                Err(e) => {
+                    return Plan {
+                        statements,
+                        unstorable: Some(e),
+                    }
+                }
             }
             i += 1;
         }
-    }
-    (steps, None)
-}
-
-/// Continues [`steps`] from `writes[i]` one statement per write, up to the write at fault.
-fn record_by_record<'w>(
-    mut steps: Vec<Step<'w>>,
-    writes: &'w [Write],
-    mut i: usize,
-) -> (Vec<Step<'w>>, Option<Error>) {
-    while let Some(write) = writes.get(i) {
-        match statement(write) {
-            Ok(sql) => steps.push(Step {
-                writes: &writes[i..=i],
-                sql,
-            }),
-            Err(e) => return (steps, Some(e)),
+        Plan {
+            statements,
+            unstorable: None,
         }
-        i += 1;
     }
-    (steps, None)
+
+    /// The steps of the plan over the writes it was made from.
+    fn steps(self, writes: &[Write]) -> Result<(Vec<Step<'_>>, Option<Error>)> {
+        let steps = self
+            .statements
+            .into_iter()
+            .map(|(range, sql)| {
+                writes
+                    .get(range)
+                    .map(|writes| Step { writes, sql })
+                    .ok_or_else(|| Error::backend_msg("a prepared commit does not fit its writes"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok((steps, self.unstorable))
+    }
 }
 
 /// Whether a statement's outcome is what its write expects: an update or delete changed its
@@ -978,8 +1016,32 @@ impl Store for SqliteStore {
         if commit.is_empty() {
             return Ok(());
         }
-        // The statements are written before the write lock is taken.
-        let (steps, unstorable) = steps(&commit.writes);
+        self.commit_planned(Plan::new(&commit.writes), commit).await
+    }
+
+    fn prepare(&self, commit: Commit) -> Prepared {
+        let plan = Plan::new(&commit.writes);
+        Prepared::new(commit, Some(Box::new(plan)))
+    }
+
+    async fn commit_prepared(&self, prepared: Prepared) -> Result<()> {
+        let (commit, work) = prepared.into_parts();
+        if commit.is_empty() {
+            return Ok(());
+        }
+        let plan = match work.map(|w| w.downcast::<Plan>()) {
+            Some(Ok(plan)) => *plan,
+            _ => Plan::new(&commit.writes),
+        };
+        self.commit_planned(plan, commit).await
+    }
+}
+
+impl SqliteStore {
+    /// Commits `commit` by the statements of `plan`, made from its writes before the write
+    /// lock is taken (by `commit`, or earlier by `prepare`).
+    async fn commit_planned(&self, plan: Plan, commit: Commit) -> Result<()> {
+        let (steps, unstorable) = plan.steps(&commit.writes)?;
         let unstorable = match (steps.is_empty(), unstorable) {
             (true, Some(e)) => return Err(e),
             (_, unstorable) => unstorable,

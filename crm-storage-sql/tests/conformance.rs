@@ -28,7 +28,7 @@ async fn sqlite_file_passes_the_conformance_suite() {
         .await
         .expect("open");
     let passed = run_twice(Arc::new(store.clone())).await;
-    assert_eq!(passed.len(), 11, "cases: {passed:?}");
+    assert_eq!(passed.len(), 12, "cases: {passed:?}");
     store.close().await;
 }
 
@@ -39,7 +39,7 @@ async fn postgres_passes_the_conformance_suite() {
     };
     let store = db.store().await;
     let passed = run_twice(Arc::new(store.clone())).await;
-    assert_eq!(passed.len(), 11, "cases: {passed:?}");
+    assert_eq!(passed.len(), 12, "cases: {passed:?}");
     store.close().await;
     db.drop_db().await;
 }
@@ -100,7 +100,7 @@ async fn sqlite_two_stores_on_one_file_pass_the_conformance_suite() {
         next: Default::default(),
     };
     let passed = run_twice(Arc::new(both)).await;
-    assert_eq!(passed.len(), 11, "cases: {passed:?}");
+    assert_eq!(passed.len(), 12, "cases: {passed:?}");
     a.close().await;
     b.close().await;
 }

@@ -9,7 +9,7 @@ use std::io::Write;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{retry, Crm, Session};
+use super::{retry, under_org, Crm, Session};
 use crate::customer::columns::{self, CustomerField, RowInput};
 use crate::customer::{
     contacts_search_text, settle_primary, CheckedCustomer, Contact, Customer, CustomerOp,
@@ -17,7 +17,7 @@ use crate::customer::{
 };
 use crate::error::{Error, Result};
 use crate::org::{Actor, Op, Resource};
-use crate::store::{Commit, Entity, Filter, Query, Value};
+use crate::store::{Commit, Entity, Filter, Prepared, Query, Value};
 use crate::table::{HeaderMapping, ResolvedMapping, RowSource, SafeCsvWriter, TableReader};
 
 /// What to do with invalid and duplicate rows.
@@ -165,11 +165,10 @@ struct ImportBatch {
     rows: Vec<Pending>,
     /// Rows of the file the batch took (refused and unreadable rows included).
     taken: u64,
-    /// Made when the batch was read; `None` once an attempt has used it.
-    commit: Option<Commit>,
-    /// The version of the organisation the rows were checked against: the first attempt
-    /// asserts it, so a change of the organisation since makes that attempt a conflict.
-    org_version: u64,
+    /// Made and prepared by the store when the batch was read, asserting the version of the
+    /// organisation the rows were checked against (so a change of the organisation since makes
+    /// it a conflict); `None` once an attempt has used it.
+    commit: Option<Prepared>,
 }
 
 /// One checked row waiting in a batch.
@@ -547,12 +546,13 @@ impl Crm {
             }
         }
         YieldNow(false).await;
-        let commit = self.import_commit(s.ctx.employee_id, &rows)?;
+        let commit = under_org(s.org_version, self.import_commit(s.ctx.employee_id, &rows)?);
+        YieldNow(false).await;
+        let commit = self.store.prepare(commit);
         Ok(ImportBatch {
             rows,
             taken,
             commit: Some(commit),
-            org_version: s.org_version,
         })
     }
 
@@ -609,7 +609,7 @@ impl Crm {
         mut batch: ImportBatch,
     ) -> Result<Option<Session>> {
         if let Some(c) = batch.commit.take() {
-            match self.commit_under(batch.org_version, c).await {
+            match self.store.commit_prepared(c).await {
                 Err(e) if e.is_retryable() => {}
                 other => return other.map(|()| None),
             }

@@ -326,17 +326,17 @@ impl Crm {
     /// Commits the decision of one attempt, asserting that the organisation (on which every
     /// access decision rests) did not change meanwhile.
     pub(crate) async fn commit(&self, s: &Session, c: Commit) -> Result<()> {
-        self.commit_under(s.org_version, c).await
+        self.store.commit(under_org(s.org_version, c)).await
     }
+}
 
-    /// Commits `c` asserting that the organisation is still at `org_version` (the version a
-    /// decision was made under; 0 when none has been written yet).
-    pub(crate) async fn commit_under(&self, org_version: u64, mut c: Commit) -> Result<()> {
-        if org_version > 0 {
-            c.assert_version(&ORG_REVISION, ORG_REVISION_ID, org_version);
-        }
-        self.store.commit(c).await
+/// `c` with the assertion that the organisation is still at `org_version` (none at 0: no
+/// organisation written yet).
+pub(crate) fn under_org(org_version: u64, mut c: Commit) -> Commit {
+    if org_version > 0 {
+        c.assert_version(&ORG_REVISION, ORG_REVISION_ID, org_version);
     }
+    c
 }
 
 /// Runs `$body` (an async block deciding and committing once) until it returns something other

@@ -780,6 +780,63 @@ pub async fn references_hold(store: &dyn Store) -> Result<()> {
     Ok(())
 }
 
+/// A prepared commit ([`Store::prepare`]) is committed exactly as the commit in it: whole, or,
+/// when one of its writes fails (a record that exists, a stale version), not at all, with the
+/// same error.
+pub async fn prepared_commits_follow_the_commit_rules(store: &dyn Store) -> Result<()> {
+    let case = "prepared_commits_follow_the_commit_rules";
+    let o = owner(store).await?;
+    let rows: Vec<Customer> = (0..3)
+        .map(|i| customer(o, &format!("预备客户{i}"), None, 1))
+        .collect();
+    let mut c = Commit::new();
+    for r in &rows {
+        c.insert(r.to_record());
+    }
+    store.commit_prepared(store.prepare(c)).await?;
+    for r in &rows {
+        ensure!(
+            case,
+            store.get(&CUSTOMER, r.id).await?.is_some(),
+            "a prepared insert is missing"
+        );
+    }
+
+    let fresh: Vec<Customer> = (0..3)
+        .map(|i| customer(o, &format!("预备新客户{i}"), None, 2))
+        .collect();
+    let mut c = Commit::new();
+    for r in &fresh {
+        c.insert(r.to_record());
+    }
+    c.insert(rows[1].to_record());
+    let r = store.commit_prepared(store.prepare(c)).await;
+    ensure!(
+        case,
+        matches!(r, Err(Error::AlreadyExists { .. })),
+        "a prepared commit inserting an existing record gave {r:?}"
+    );
+    let mut c = Commit::new();
+    for r in &fresh {
+        c.insert(r.to_record());
+    }
+    c.update(rows[2].to_record(), 7);
+    let r = store.commit_prepared(store.prepare(c)).await;
+    ensure!(
+        case,
+        matches!(r, Err(Error::Conflict(_))),
+        "a prepared commit with a stale update gave {r:?}"
+    );
+    for r in &fresh {
+        ensure!(
+            case,
+            store.get(&CUSTOMER, r.id).await?.is_none(),
+            "a failed prepared commit left a record"
+        );
+    }
+    Ok(())
+}
+
 /// Records that one commit lists under the same indexed value (an import's customers of one
 /// owner, a customer's contacts) are found by that value exactly as they leave it one by one
 /// or several at once — moved to another value, deleted, the first of them or a later one —
@@ -1205,6 +1262,7 @@ pub async fn run_all(store: Arc<dyn Store>, spawn: Spawner) -> Result<Vec<&'stat
     lookups_and_scans(s).await?;
     references_hold(s).await?;
     records_sharing_an_indexed_value_stay_exact(s).await?;
+    prepared_commits_follow_the_commit_rules(s).await?;
     aggregates_group_and_sum_exactly(s).await?;
     bytes_round_trip_exactly(s).await?;
     unique_rule_holds_between_concurrent_writers(store.clone(), spawn.clone()).await?;
@@ -1217,6 +1275,7 @@ pub async fn run_all(store: Arc<dyn Store>, spawn: Spawner) -> Result<Vec<&'stat
         "lookups_and_scans",
         "references_hold",
         "records_sharing_an_indexed_value_stay_exact",
+        "prepared_commits_follow_the_commit_rules",
         "aggregates_group_and_sum_exactly",
         "bytes_round_trip_exactly",
         "unique_rule_holds_between_concurrent_writers",

@@ -153,6 +153,56 @@ impl Write {
     }
 }
 
+/// A commit with work an adapter did for it ahead of time ([`Store::prepare`]). The commit
+/// cannot change once prepared, so the work always matches it.
+///
+/// ```
+/// # futures::executor::block_on(async {
+/// use crm_core::settings::{Sequence, SEQUENCE};
+/// use crm_core::store::{Commit, Entity, MemoryStore, Store};
+///
+/// let store = MemoryStore::new();
+/// let seq = Sequence { id: uuid::Uuid::now_v7(), name: "order-no".into(), next: 1 };
+/// let mut commit = Commit::new();
+/// commit.insert(seq.to_record());
+/// let prepared = store.prepare(commit);
+/// assert_eq!(prepared.commit().writes.len(), 1);
+/// store.commit_prepared(prepared).await?;
+/// assert!(store.get(&SEQUENCE, seq.id).await?.is_some());
+/// # Ok::<(), crm_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub struct Prepared {
+    commit: Commit,
+    work: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+impl Prepared {
+    /// `commit` with the adapter's `work` for it (`None`: nothing done ahead).
+    pub fn new(commit: Commit, work: Option<Box<dyn std::any::Any + Send + Sync>>) -> Self {
+        Prepared { commit, work }
+    }
+
+    /// The commit.
+    pub fn commit(&self) -> &Commit {
+        &self.commit
+    }
+
+    /// The commit and the work done for it, for the adapter committing it.
+    pub fn into_parts(self) -> (Commit, Option<Box<dyn std::any::Any + Send + Sync>>) {
+        (self.commit, self.work)
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("commit", &self.commit)
+            .field("work", &self.work.is_some())
+            .finish()
+    }
+}
+
 /// A set of writes applied atomically.
 #[derive(Debug, Clone, Default)]
 pub struct Commit {
@@ -404,6 +454,25 @@ pub trait Store: Send + Sync {
     /// module documentation; [`Error::Invalid`] for a record that does not fit its kind;
     /// [`Error::Backend`] on engine failure (then nothing was written).
     async fn commit(&self, commit: Commit) -> Result<()>;
+
+    /// Does ahead of time the part of committing `commit` that needs no engine — for the SQL
+    /// adapters, writing its statements — so that a caller with other work to overlap takes it
+    /// off the commit's path: the import prepares a batch's commit while the batch before it
+    /// commits. The default does nothing. Commit the result with [`Store::commit_prepared`].
+    fn prepare(&self, commit: Commit) -> Prepared {
+        Prepared::new(commit, None)
+    }
+
+    /// Commits what [`Store::prepare`] returned, exactly as [`Store::commit`] would commit the
+    /// commit inside it (same rules, same errors). An adapter uses the work it finds done only
+    /// when it recognises it (its own type); anything else is redone. The default commits the
+    /// commit.
+    ///
+    /// # Errors
+    /// As [`Store::commit`].
+    async fn commit_prepared(&self, prepared: Prepared) -> Result<()> {
+        self.commit(prepared.into_parts().0).await
+    }
 
     /// Counts and sums of the records matching an aggregate's filter, per group, sorted by the
     /// group keys. The default reads the matching records with [`Store::query`] and folds them
