@@ -340,3 +340,23 @@ fn an_actor_losing_the_right_to_import_mid_import_writes_no_further_batch() {
         "only the batch before the change"
     );
 }
+
+#[test]
+fn rows_keep_the_owner_they_were_checked_with_when_the_owner_leaves_mid_import() {
+    // Rows are judged once, against the organisation as the import began; a later change
+    // re-judges no row (an import never stops half-way over a row problem), only whether the
+    // actor may still import.
+    let co = Company::new();
+    let before = customers(&co);
+    let report = import_changing_org_after_first_batch(&co, four_rows().as_bytes(), || {
+        block_on(async {
+            let org = co.crm.org().await.unwrap();
+            let mut e = org.employee(co.owner.employee_id()).unwrap().clone();
+            e.active = false;
+            co.crm.update_employee(co.admin, e).await.unwrap();
+        });
+    })
+    .unwrap();
+    assert_eq!(report.created, 4);
+    assert_eq!(customers(&co), before + 4);
+}

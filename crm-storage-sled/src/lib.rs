@@ -151,9 +151,10 @@
 //! Each store has one writer thread. [`Store::commit`] hands its commit to it and awaits the
 //! answer: the thread checks and applies commits one at a time, in the order they arrive, and
 //! (by default) flushes before it answers. The committing task is free meanwhile, so an import
-//! reads and checks its next batch while sled applies and flushes the previous one, and an
-//! async runtime's worker threads are never blocked by sled's work or its fsync. Commits that
-//! arrive while another is being applied are flushed together (one fsync for up to 64 of
+//! reads and checks its next batch while sled applies and flushes the previous one, and the
+//! committing task's thread is not blocked by the commit or its fsync (reads still wait for
+//! the commit lock while a commit is applied). With [`Durability::FlushEachCommit`], commits
+//! that arrive while another is being applied are flushed together (one fsync for up to 64 of
 //! them), each still answered only once it is on disk. A commit whose future is dropped after
 //! it was handed over is still applied whole: like a commit whose acknowledgement was lost.
 //! Dropping the store waits for the commits already handed over.

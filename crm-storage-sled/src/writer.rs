@@ -3,8 +3,9 @@
 //! [`Store::commit`](crm_core::store::Store::commit) hands its commit to this thread and awaits
 //! the answer, so the task that committed is free while sled works: an import reads, checks
 //! and builds its next batch while the previous one is applied and flushed (the overlap the SQL
-//! adapters get from their engines' own threads), and an async runtime's worker is never
-//! blocked by sled's CPU work or its fsync.
+//! adapters get from their engines' own threads), and the committing task's thread is not
+//! blocked by the commit's checks, its batch or its fsync. (Reads still wait for the commit
+//! lock while a commit is applied, as before.)
 //!
 //! The thread applies commits in the order they arrive, one at a time under the store's commit
 //! lock (as before it existed: the checks still see every earlier commit and no later one).
@@ -64,7 +65,11 @@ impl Writer {
             .ok_or_else(stopped)?
             .send(Job { commit, done })
             .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        answer.await.map_err(|_| {
+            Error::backend_msg(
+                "sled store: the writer thread stopped before answering; the commit may or may                  not have been applied",
+            )
+        })?
     }
 }
 
@@ -107,7 +112,9 @@ fn run(shared: &Shared, queue: &mpsc::Receiver<Job>) {
             };
         }
         if flush_each && answers.iter().any(|(_, outcome)| outcome.is_ok()) {
-            if let Err(e) = shared.flush() {
+            let flushed = catch_unwind(AssertUnwindSafe(|| shared.flush()))
+                .unwrap_or_else(|_| Err(Error::backend_msg("sled panicked while flushing")));
+            if let Err(e) = flushed {
                 // Applied but not known to be on disk: none of them is acknowledged.
                 for (_, outcome) in &mut answers {
                     if outcome.is_ok() {

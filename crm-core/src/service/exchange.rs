@@ -165,9 +165,9 @@ struct ImportBatch {
     rows: Vec<Pending>,
     /// Rows of the file the batch took (refused and unreadable rows included).
     taken: u64,
-    /// Made and prepared by the store when the batch was read, asserting the version of the
-    /// organisation the rows were checked against (so a change of the organisation since makes
-    /// it a conflict); `None` once an attempt has used it.
+    /// Made and prepared by the store when the batch was read, asserting the newest version of
+    /// the organisation the import has committed under (so a change of the organisation since
+    /// makes it a conflict); `None` once an attempt has used it.
     commit: Option<Prepared>,
 }
 
@@ -289,7 +289,7 @@ impl Crm {
     ) -> Result<ImportReport> {
         let action = "customer.import";
         let res = async {
-            let mut s = self.session(actor).await?;
+            let s = self.session(actor).await?;
             Self::import_allowed(&s)?;
             let batch_size = options.batch_size.max(1);
 
@@ -424,20 +424,34 @@ impl Crm {
             // commits: that is the client's work, the commit mostly the engine's (another
             // thread for SQLite, the server for PostgreSQL), so the two overlap instead of
             // taking turns.
+            //
+            // Rows are checked against the organisation as it was when the import began (the
+            // first pass judged them against it); each commit asserts the newest version the
+            // import has committed under, so a change of the organisation meanwhile makes a
+            // commit a conflict, and the batch is then written under the current organisation
+            // if the actor may still import (`write_import_batch`).
             let mut done_rows = 0u64;
+            let mut org_version = s.org_version;
             let mut next = self
-                .next_import_batch(&s, &mapping, &mut reader, &refused, batch_size)
+                .next_import_batch(&s, org_version, &mapping, &mut reader, &refused, batch_size)
                 .await?;
             while !next.rows.is_empty() {
                 let batch = next;
                 let taken = batch.taken;
                 let write = self.write_import_batch(actor, batch);
-                let read = self.next_import_batch(&s, &mapping, &mut reader, &refused, batch_size);
+                let read = self.next_import_batch(
+                    &s,
+                    org_version,
+                    &mapping,
+                    &mut reader,
+                    &refused,
+                    batch_size,
+                );
                 let (written, read) = futures::join!(write, read);
                 if let Some(newer) = written? {
-                    // The organisation changed: the rows after this batch are checked against
-                    // the current one (the batch read beside is written under it on its retry).
-                    s = newer;
+                    // The batches read from now on assert the version the retry committed
+                    // under (the one read beside was made before it, and retries once).
+                    org_version = newer;
                 }
                 report.written = true;
                 done_rows += taken;
@@ -517,6 +531,7 @@ impl Crm {
     async fn next_import_batch(
         &self,
         s: &Session,
+        org_version: u64,
         mapping: &ResolvedMapping<CustomerField>,
         reader: &mut TableReader<'_>,
         refused: &std::collections::HashSet<u64>,
@@ -546,7 +561,7 @@ impl Crm {
             }
         }
         YieldNow(false).await;
-        let commit = under_org(s.org_version, self.import_commit(s.ctx.employee_id, &rows)?);
+        let commit = under_org(org_version, self.import_commit(s.ctx.employee_id, &rows)?);
         YieldNow(false).await;
         let commit = self.store.prepare(commit);
         Ok(ImportBatch {
@@ -597,17 +612,18 @@ impl Crm {
         Ok(c)
     }
 
-    /// Commits one batch. Its records were made beside the previous commit, under the
-    /// organisation its rows were checked against, and the first attempt commits them asserting
-    /// that organisation's version: no read of the organisation per batch. When the
-    /// organisation has changed since (a conflict), the batch is written under the current one:
-    /// the actor must still be allowed to import, and its records are made again with new ids.
-    /// Returns that newer session, if one was needed, for the batches after it.
+    /// Commits one batch. Its records were made (and prepared by the store) beside the previous
+    /// commit, asserting the organisation version `org_version` of the reading: the first
+    /// attempt needs no read of the organisation. When the organisation has changed since (a
+    /// conflict), the batch is written under the current one, provided the actor may still
+    /// import: its records are made again with new ids, and its rows keep what was decided when
+    /// they were checked (their owners). Returns the version that retry committed under, for
+    /// the batches after it.
     async fn write_import_batch(
         &self,
         actor: Actor,
         mut batch: ImportBatch,
-    ) -> Result<Option<Session>> {
+    ) -> Result<Option<u64>> {
         if let Some(c) = batch.commit.take() {
             match self.store.commit_prepared(c).await {
                 Err(e) if e.is_retryable() => {}
@@ -618,7 +634,7 @@ impl Crm {
             let s = self.session(actor).await?;
             Self::import_allowed(&s)?;
             let c = self.import_commit(s.ctx.employee_id, &batch.rows)?;
-            self.commit(&s, c).await.map(|()| s)
+            self.commit(&s, c).await.map(|()| s.org_version)
         })
         .map(Some)
     }

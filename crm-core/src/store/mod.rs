@@ -153,8 +153,11 @@ impl Write {
     }
 }
 
-/// A commit with work an adapter did for it ahead of time ([`Store::prepare`]). The commit
-/// cannot change once prepared, so the work always matches it.
+/// A commit with work an adapter did for it ahead of time ([`Store::prepare`]). The commit is
+/// held inside, out of reach of changes, so the work matches it as long as a `Prepared` goes
+/// from `prepare` to [`Store::commit_prepared`] as it is. [`Prepared::new`] and
+/// [`Prepared::into_parts`] are for adapters: a `Prepared` rebuilt by hand around other writes
+/// would be committed as the work describes them.
 ///
 /// ```
 /// # futures::executor::block_on(async {
@@ -455,8 +458,8 @@ pub trait Store: Send + Sync {
     /// [`Error::Backend`] on engine failure (then nothing was written).
     async fn commit(&self, commit: Commit) -> Result<()>;
 
-    /// Does ahead of time the part of committing `commit` that needs no engine — for the SQL
-    /// adapters, writing its statements — so that a caller with other work to overlap takes it
+    /// Does ahead of time the part of committing `commit` that needs no engine — for the
+    /// SQLite adapter, writing its statements — so that a caller with other work to overlap takes it
     /// off the commit's path: the import prepares a batch's commit while the batch before it
     /// commits. The default does nothing. Commit the result with [`Store::commit_prepared`].
     fn prepare(&self, commit: Commit) -> Prepared {
