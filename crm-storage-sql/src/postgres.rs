@@ -36,8 +36,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use crm_core::store::{
-    Aggregate, AggregateRow, Capabilities, ColumnType, Commit, Index, Kind, Page, Query, Record,
-    Store, Value, Write,
+    Aggregate, AggregateRow, Capabilities, ColumnType, Commit, Index, Kind, Page, Prepared, Query,
+    Record, Store, Value, Write,
 };
 use crm_core::{Error, Result};
 use rust_decimal::Decimal;
@@ -721,12 +721,50 @@ impl Store for PostgresStore {
         if commit.is_empty() {
             return Ok(());
         }
+        self.commit_planned(OneStatement::new(&commit.writes)?, commit)
+            .await
+    }
+
+    fn prepare(&self, commit: Commit) -> Prepared {
+        let one = OneStatement::new(&commit.writes);
+        Prepared::new(commit, Some(Box::new(one)))
+    }
+
+    async fn commit_prepared(&self, prepared: Prepared) -> Result<()> {
+        let (commit, work) = prepared.into_parts();
+        if commit.is_empty() {
+            return Ok(());
+        }
+        let one = match work.map(|w| w.downcast::<Result<OneStatement>>()) {
+            Some(Ok(one)) => (*one)?,
+            _ => OneStatement::new(&commit.writes)?,
+        };
+        self.commit_planned(one, commit).await
+    }
+}
+
+/// A commit's one statement with its arguments encoded (`None` when the commit cannot be one
+/// statement): made from the writes alone, so it can be made ahead ([`Store::prepare`]).
+struct OneStatement(Option<(String, PgArguments)>);
+
+impl OneStatement {
+    fn new(writes: &[Write]) -> Result<OneStatement> {
+        Ok(OneStatement(match one_statement::statement(writes)? {
+            Some(one) => Some((one.text, arguments(one.args)?)),
+            None => None,
+        }))
+    }
+}
+
+impl PostgresStore {
+    /// Commits `commit`, whose one statement (made before the connection is taken, by
+    /// `commit` or earlier by `prepare`) is `one`.
+    async fn commit_planned(&self, one: OneStatement, commit: Commit) -> Result<()> {
         // One statement, one round trip (see `one_statement`); when it cannot be one, or it
         // failed in a way the order of the writes may explain, statement by statement below.
-        if let Some(one) = one_statement::statement(&commit.writes)? {
-            let args = arguments(one.args)?;
+        if let Some((text, args)) = one.0 {
             let done = match self.conns.get().await {
-                Ok(mut lease) => lease.execute(&one.text, args).await,
+                Ok(mut lease) => lease.execute(&text, args).await,
                 Err(e) => Err(e),
             };
             match done {
