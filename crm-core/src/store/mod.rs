@@ -458,8 +458,8 @@ pub trait Store: Send + Sync {
     /// [`Error::Backend`] on engine failure (then nothing was written).
     async fn commit(&self, commit: Commit) -> Result<()>;
 
-    /// Does ahead of time the part of committing `commit` that needs no engine — for the
-    /// SQLite adapter, writing its statements — so that a caller with other work to overlap takes it
+    /// Does ahead of time the part of committing `commit` that needs no engine — for the SQL
+    /// adapters, writing and encoding its statements — so that a caller with other work to overlap takes it
     /// off the commit's path: the import prepares a batch's commit while the batch before it
     /// commits. The default does nothing. Commit the result with [`Store::commit_prepared`].
     fn prepare(&self, commit: Commit) -> Prepared {
