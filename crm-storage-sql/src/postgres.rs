@@ -731,13 +731,13 @@ impl Store for PostgresStore {
     }
 
     async fn commit_prepared(&self, prepared: Prepared) -> Result<()> {
-        let (commit, work) = prepared.into_parts();
+        let (commit, one) = prepared.into_parts::<Result<OneStatement>>();
         if commit.is_empty() {
             return Ok(());
         }
-        let one = match work.map(|w| w.downcast::<Result<OneStatement>>()) {
-            Some(Ok(one)) => (*one)?,
-            _ => OneStatement::new(&commit.writes)?,
+        let one = match one {
+            Some(one) => one?,
+            None => OneStatement::new(&commit.writes)?,
         };
         self.commit_planned(one, commit).await
     }

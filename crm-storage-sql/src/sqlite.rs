@@ -696,7 +696,10 @@ struct Plan {
 
 impl Plan {
     fn new(writes: &[Write]) -> Plan {
-        let mut statements = Vec::new();
+        let mut plan = Plan {
+            statements: Vec::new(),
+            unstorable: None,
+        };
         let mut i = 0;
         while let Some(write) = writes.get(i) {
             let run = sql::insert_run(&writes[i..]);
@@ -713,53 +716,42 @@ impl Plan {
                         })
                         .collect();
                     match sql::insert_many(D, &records) {
-                        Ok(sql) => statements.push((start..end, sql)),
-                        // The record at fault is named by the record-by-record statements.
-                        Err(_) => return Plan::record_by_record(statements, writes, start),
+                        Ok(sql) => plan.statements.push((start..end, sql)),
+                        Err(_) => {
+                            // The record at fault is named by the record-by-record statements.
+                            for (j, w) in writes.iter().enumerate().skip(start) {
+                                if !plan.push_one(j, w) {
+                                    break;
+                                }
+                            }
+                            return plan;
+                        }
                     }
                     start = end;
                 }
                 i += run;
             } else {
-                match statement(write) {
-                    Ok(sql) => statements.push((i..i + 1, sql)),
-                    Err(e) => {
-                        return Plan {
-                            statements,
-                            unstorable: Some(e),
-                        }
-                    }
+                if !plan.push_one(i, write) {
+                    return plan;
                 }
                 i += 1;
             }
         }
-        Plan {
-            statements,
-            unstorable: None,
-        }
+        plan
     }
 
-    /// Continues a plan from `writes[i]` one statement per write, up to the write at fault.
-    fn record_by_record(
-        mut statements: Vec<(Range<usize>, Sql)>,
-        writes: &[Write],
-        mut i: usize,
-    ) -> Plan {
-        while let Some(write) = writes.get(i) {
-            match statement(write) {
-                Ok(sql) => statements.push((i..i + 1, sql)),
-                Err(e) => {
-                    return Plan {
-                        statements,
-                        unstorable: Some(e),
-                    }
-                }
+    /// Adds the statement of `write` (at position `i`) alone; `false`, with the error kept,
+    /// when it cannot be stored.
+    fn push_one(&mut self, i: usize, write: &Write) -> bool {
+        match statement(write) {
+            Ok(sql) => {
+                self.statements.push((i..i + 1, sql));
+                true
             }
-            i += 1;
-        }
-        Plan {
-            statements,
-            unstorable: None,
+            Err(e) => {
+                self.unstorable = Some(e);
+                false
+            }
         }
     }
 
@@ -1029,14 +1021,11 @@ impl Store for SqliteStore {
     }
 
     async fn commit_prepared(&self, prepared: Prepared) -> Result<()> {
-        let (commit, work) = prepared.into_parts();
+        let (commit, plan) = prepared.into_parts::<Plan>();
         if commit.is_empty() {
             return Ok(());
         }
-        let plan = match work.map(|w| w.downcast::<Plan>()) {
-            Some(Ok(plan)) => *plan,
-            _ => Plan::new(&commit.writes),
-        };
+        let plan = plan.unwrap_or_else(|| Plan::new(&commit.writes));
         self.commit_planned(plan, commit).await
     }
 }

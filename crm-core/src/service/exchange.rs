@@ -613,8 +613,8 @@ impl Crm {
     }
 
     /// Commits one batch. Its records were made (and prepared by the store) beside the previous
-    /// commit, asserting the organisation version `org_version` of the reading: the first
-    /// attempt needs no read of the organisation. When the organisation has changed since (a
+    /// commit, asserting the organisation version the reading was given: the first attempt
+    /// needs no read of the organisation. When the organisation has changed since (a
     /// conflict), the batch is written under the current one, provided the actor may still
     /// import: its records are made again with new ids, and its rows keep what was decided when
     /// they were checked (their owners). Returns the version that retry committed under, for

@@ -154,10 +154,9 @@ impl Write {
 }
 
 /// A commit with work an adapter did for it ahead of time ([`Store::prepare`]). The commit is
-/// held inside, out of reach of changes, so the work matches it as long as a `Prepared` goes
-/// from `prepare` to [`Store::commit_prepared`] as it is. [`Prepared::new`] and
-/// [`Prepared::into_parts`] are for adapters: a `Prepared` rebuilt by hand around other writes
-/// would be committed as the work describes them.
+/// held inside, out of reach of changes, so the work matches it. [`Prepared::new`] and
+/// [`Prepared::into_parts`] are for adapters; an adapter's work is a type of its own, which
+/// only it can take out, so a `Prepared` built elsewhere carries no work it would trust.
 ///
 /// ```
 /// # futures::executor::block_on(async {
@@ -191,9 +190,18 @@ impl Prepared {
         &self.commit
     }
 
-    /// The commit and the work done for it, for the adapter committing it.
-    pub fn into_parts(self) -> (Commit, Option<Box<dyn std::any::Any + Send + Sync>>) {
-        (self.commit, self.work)
+    /// The commit alone, its work dropped.
+    pub fn into_commit(self) -> Commit {
+        self.commit
+    }
+
+    /// The commit and the work done for it, for the adapter committing it: `None` when no
+    /// work was done or it is not a `W` (another adapter's), and the adapter redoes it.
+    pub fn into_parts<W: std::any::Any>(self) -> (Commit, Option<W>) {
+        let work = self
+            .work
+            .and_then(|w| (w as Box<dyn std::any::Any>).downcast::<W>().ok());
+        (self.commit, work.map(|w| *w))
     }
 }
 
@@ -474,7 +482,7 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// As [`Store::commit`].
     async fn commit_prepared(&self, prepared: Prepared) -> Result<()> {
-        self.commit(prepared.into_parts().0).await
+        self.commit(prepared.into_commit()).await
     }
 
     /// Counts and sums of the records matching an aggregate's filter, per group, sorted by the
