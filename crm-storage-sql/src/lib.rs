@@ -193,7 +193,8 @@ mod sqlite;
 pub use postgres::{CommitPaths, PostgresStore, CONNECT_TIMEOUT, DEFAULT_CONNECTIONS};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{
-    SqliteStore, BUSY_TIMEOUT, OPTIMIZE_AFTER_WRITES, READER_CACHE_KIB, WAL_CHECKPOINT_PAGES,
+    SqliteStore, BUSY_TIMEOUT, OPTIMIZE_AFTER_WRITES, OPTIMIZE_INTERVAL_MAX, READER_CACHE_KIB,
+    WAL_CHECKPOINT_PAGES,
 };
 
 /// The sqlx this crate is built on, for reports on [`SqliteStore::pool`] and

@@ -53,8 +53,9 @@
 //!   larger store needs a larger cache for the same effect; mapping the file (`mmap_size`) was
 //!   measured to help the first search only, and turns an I/O error into a crash, so it is
 //!   left to the host.
-//! - The planner has statistics: `PRAGMA optimize=0x10002` runs when the store opens and after
-//!   every [`OPTIMIZE_AFTER_WRITES`] records committed. It analyses only tables that have rows
+//! - The planner has statistics: `PRAGMA optimize=0x10002` runs when the store opens, after
+//!   the first [`OPTIMIZE_AFTER_WRITES`] records committed, and then after twice as many
+//!   as the time before (up to [`OPTIMIZE_INTERVAL_MAX`]). It analyses only tables that have rows
 //!   and no statistics, or that grew or shrank tenfold since they were analysed, on a sample
 //!   (SQLite's limit of about 2,000 rows per index): an import of 100,000 customers analyses
 //!   the customer table a handful of times at a few milliseconds each, and opening a store of
@@ -117,9 +118,58 @@ pub const READER_CACHE_KIB: u32 = 65_536;
 /// documentation.
 pub const WAL_CHECKPOINT_PAGES: u32 = 10_000;
 
-/// Records written (inserted, updated or deleted) after which a commit brings the planner's
-/// statistics up to date (`PRAGMA optimize`) once it has committed.
+/// Records written (inserted, updated or deleted) after which a commit first brings the
+/// planner's statistics up to date (`PRAGMA optimize`) once it has committed. Each later run
+/// waits for twice as many records as the one before it, up to [`OPTIMIZE_INTERVAL_MAX`]:
+/// 10,000, then 20,000 more, 40,000 more, and so on.
+///
+/// Why not every 10,000: `PRAGMA optimize` ends by expiring every prepared statement of the
+/// connection, whether or not it analysed anything, so the next commit parses its statements
+/// again, and an import's multi-row `INSERT`s are long to parse. Run every 10,000 records, that
+/// cost an import of 100,000 customers about 5 % of its time (`benches/RESULTS.md` §1).
+/// Doubling keeps that to five runs for such an import (after 10,000, 30,000, 70,000, 150,000
+/// and 310,000 records), while a store growing from empty is still looked at each time what
+/// was written since it opened doubles: well within the tenfold change at which `optimize`
+/// analyses a table again.
 pub const OPTIMIZE_AFTER_WRITES: u64 = 10_000;
+
+/// The most records written between two runs of `PRAGMA optimize` (see
+/// [`OPTIMIZE_AFTER_WRITES`]): a store open for long keeps refreshing its statistics at least
+/// this often.
+pub const OPTIMIZE_INTERVAL_MAX: u64 = 640_000;
+
+/// When the writer next brings the planner's statistics up to date: records written since the
+/// last run, and how many the next run waits for.
+#[derive(Debug)]
+struct OptimizeSchedule {
+    unanalyzed: AtomicU64,
+    interval: AtomicU64,
+}
+
+impl OptimizeSchedule {
+    fn new() -> Self {
+        OptimizeSchedule {
+            unanalyzed: AtomicU64::new(0),
+            interval: AtomicU64::new(OPTIMIZE_AFTER_WRITES),
+        }
+    }
+
+    /// Counts `written` records; true when they complete the interval, which then starts
+    /// again, twice as long (up to [`OPTIMIZE_INTERVAL_MAX`]).
+    fn due_after(&self, written: u64) -> bool {
+        let interval = self.interval.load(Ordering::Relaxed);
+        let before = self.unanalyzed.fetch_add(written, Ordering::Relaxed);
+        if before.saturating_add(written) < interval {
+            return false;
+        }
+        self.unanalyzed.store(0, Ordering::Relaxed);
+        self.interval.store(
+            interval.saturating_mul(2).min(OPTIMIZE_INTERVAL_MAX),
+            Ordering::Relaxed,
+        );
+        true
+    }
+}
 
 const D: Dialect = Dialect::Sqlite;
 
@@ -148,9 +198,9 @@ const CONSTRAINT_NOTNULL: &str = "1299";
 ///
 /// Memory and statistics: each of its reader connections keeps a page cache of up to
 /// [`READER_CACHE_KIB`] KiB (filled as pages are read), and the store brings SQLite's planner
-/// statistics up to date when it opens and after every [`OPTIMIZE_AFTER_WRITES`] records
-/// committed (`PRAGMA optimize`, sampled, on tables that changed tenfold or were never
-/// analysed).
+/// statistics up to date when it opens and then at longer and longer intervals of records
+/// committed ([`OPTIMIZE_AFTER_WRITES`]; `PRAGMA optimize`, sampled, on tables that changed
+/// tenfold or were never analysed).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     /// The one writer connection, held (commits queue for it in order).
@@ -159,8 +209,8 @@ pub struct SqliteStore {
     held_reader: Arc<Held>,
     /// Further readers, for reads beside a busy held reader, and for reports.
     reader: SqlitePool,
-    /// Records written since the planner's statistics were last brought up to date.
-    unanalyzed: Arc<AtomicU64>,
+    /// When the planner's statistics are next brought up to date.
+    optimize: Arc<OptimizeSchedule>,
 }
 
 fn backend(e: sqlx::Error) -> Error {
@@ -256,7 +306,7 @@ impl SqliteStore {
             writer: Arc::new(writer),
             held_reader: Arc::new(held_reader),
             reader,
-            unanalyzed: Arc::new(AtomicU64::new(0)),
+            optimize: Arc::new(OptimizeSchedule::new()),
         })
     }
 
@@ -1068,9 +1118,7 @@ impl SqliteStore {
             .filter(|w| !matches!(w, Write::Assert { .. }))
             .count();
         let written = u64::try_from(written).unwrap_or(u64::MAX);
-        let before = self.unanalyzed.fetch_add(written, Ordering::Relaxed);
-        if before.saturating_add(written) >= OPTIMIZE_AFTER_WRITES {
-            self.unanalyzed.store(0, Ordering::Relaxed);
+        if self.optimize.due_after(written) {
             if let Ok(mut writer) = self.writer.lock().await {
                 optimize(&mut writer).await;
             }
@@ -1082,6 +1130,31 @@ impl SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statistics_are_refreshed_at_doubling_intervals_up_to_the_cap() {
+        let schedule = OptimizeSchedule::new();
+        // Commits of 2,000 records, as an import writes them: the runs come after 10,000,
+        // 30,000, 70,000, 150,000 and 310,000 records.
+        let runs: Vec<u64> = (1..=200u64)
+            .filter(|_| schedule.due_after(2_000))
+            .map(|n| n * 2_000)
+            .collect();
+        assert_eq!(runs, [10_000, 30_000, 70_000, 150_000, 310_000]);
+        // The interval stops growing at the cap.
+        for _ in 0..10 {
+            while !schedule.due_after(10_000) {}
+        }
+        assert_eq!(
+            schedule.interval.load(Ordering::Relaxed),
+            OPTIMIZE_INTERVAL_MAX
+        );
+        let mut written = 0;
+        while !schedule.due_after(10_000) {
+            written += 10_000;
+        }
+        assert_eq!(written + 10_000, OPTIMIZE_INTERVAL_MAX);
+    }
     use crm_core::customer::CUSTOMER;
     use crm_core::store::{Filter, Order};
 
