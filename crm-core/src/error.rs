@@ -111,6 +111,20 @@ impl Error {
         }
     }
 
+    /// The same error with `prefix` put in front of the field an [`Error::Invalid`] names
+    /// (`contacts[1].` and `email` make `contacts[1].email`); other errors unchanged. Checks
+    /// of a part name its fields bare and the caller puts the part on the one that failed,
+    /// so that no prefixed name is formatted for the fields that pass.
+    pub(crate) fn within(self, prefix: &str) -> Self {
+        match self {
+            Error::Invalid { field, reason } if !prefix.is_empty() => Error::Invalid {
+                field: format!("{prefix}{field}"),
+                reason,
+            },
+            e => e,
+        }
+    }
+
     /// Wraps any backend error.
     pub fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error::Backend(Box::new(e))

@@ -360,3 +360,29 @@ fn rows_keep_the_owner_they_were_checked_with_when_the_owner_leaves_mid_import()
     assert_eq!(report.created, 4);
     assert_eq!(customers(&co), before + 4);
 }
+
+#[test]
+fn a_bad_cell_of_a_second_contact_is_named_with_that_contacts_position() {
+    let co = Company::new();
+    let mut csv = String::from("客户名称,联系人,手机,生日,联系人2,手机2,生日2,邮箱2\n");
+    csv.push_str("宁波海联贸易有限公司,陈明,13800138000,1985-03-02,王芳,13900139000,1990-13-40,\n");
+    csv.push_str("温州瑞安五金有限公司,刘伟,13700137000,,赵强,13600136000,,not-an-email\n");
+    let opts = ImportOptions {
+        dry_run: true,
+        ..Default::default()
+    };
+    let report = import(&co, csv.as_bytes(), &opts).unwrap();
+    assert_eq!((report.rows, report.invalid), (2, 2), "{report:?}");
+    let field_of = |line: u64| match &report
+        .problems
+        .iter()
+        .find(|p| p.line == line)
+        .unwrap()
+        .outcome
+    {
+        RowOutcome::Invalid { field, .. } => field.clone(),
+        other => panic!("line {line}: {other:?}"),
+    };
+    assert_eq!(field_of(2), "contacts[1].birthday");
+    assert_eq!(field_of(3), "contacts[1].email");
+}

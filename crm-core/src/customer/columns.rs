@@ -224,16 +224,18 @@ pub fn read_row(m: &ResolvedMapping<CustomerField>, row: &TableRow) -> Result<Ro
     let mut contacts = Vec::new();
     for slot in 1..=CONTACT_SLOTS {
         let c = |f: ContactField| m.get(row, F::Contact(slot, f)).map(str::to_owned);
-        let any = CONTACT.iter().any(|(f, _, _)| c(*f).is_some());
+        let any = CONTACT
+            .iter()
+            .any(|(f, _, _)| m.get(row, F::Contact(slot, *f)).is_some());
         if !any {
             continue;
         }
-        let prefix = format!("contacts[{}].", slot - 1);
         let birthday: Option<NaiveDate> = parse(
-            &format!("{prefix}birthday"),
-            c(ContactField::Birthday).as_deref(),
+            "birthday",
+            m.get(row, F::Contact(slot, ContactField::Birthday)),
             "a date (YYYY-MM-DD)",
-        )?;
+        )
+        .map_err(|e| e.within(&format!("contacts[{}].", slot - 1)))?;
         contacts.push(ContactInput {
             name: c(ContactField::Name).unwrap_or_default(),
             title: c(ContactField::Title),

@@ -205,7 +205,7 @@ impl Crm {
             return Err(Error::invalid("contacts", "too many contacts"));
         }
         for (i, c) in input.contacts.iter().enumerate() {
-            c.check(&format!("contacts[{i}]."), Uuid::nil(), Uuid::nil())?;
+            c.check_at(i, Uuid::nil(), Uuid::nil())?;
         }
         let owner = match &input.owner_code {
             None => s.ctx.employee_id,

@@ -93,12 +93,14 @@ const LEGAL_FORM_SUFFIXES: [&str; 15] = [
 /// assert_eq!(company_name_key("有限公司"), "有限公司");
 /// ```
 pub fn company_name_key(name: &str) -> String {
-    let mut key: String = name
-        .chars()
-        .map(half_width)
-        .flat_map(char::to_lowercase)
-        .filter(|&c| !c.is_whitespace() && !is_punctuation(c))
-        .collect();
+    let mut key = String::with_capacity(name.len());
+    for c in name.chars().map(half_width) {
+        push_lowercase(c, |c| {
+            if !c.is_whitespace() && !is_punctuation(c) {
+                key.push(c);
+            }
+        });
+    }
     // Each pass removes the longest matching suffix. A name that is nothing but a legal form
     // (`有限公司`, `Co. Ltd.`) is kept whole rather than cut down to a fragment of it.
     while let Some(suffix) = LEGAL_FORM_SUFFIXES
@@ -125,12 +127,36 @@ pub fn company_name_key(name: &str) -> String {
 /// assert!(fold_text("深圳市ＡＢＣ科技").contains(&fold_text("abc科技")));
 /// ```
 pub fn fold_text(s: &str) -> String {
-    let folded: String = s
-        .chars()
-        .map(half_width)
-        .flat_map(char::to_lowercase)
-        .collect();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut folded = String::with_capacity(s.len());
+    // A run of white space is written as one space when the next word starts.
+    let mut space = false;
+    for c in s.chars().map(half_width) {
+        push_lowercase(c, |c| {
+            if c.is_whitespace() {
+                space = true;
+            } else {
+                if space && !folded.is_empty() {
+                    folded.push(' ');
+                }
+                space = false;
+                folded.push(c);
+            }
+        });
+    }
+    folded
+}
+
+/// Hands `c` lower-cased to `push` (one character, or several for the few whose lower case
+/// is longer). ASCII and the CJK unified ideographs, which make up almost every name, skip
+/// the Unicode case tables: ideographs have no case.
+fn push_lowercase(c: char, mut push: impl FnMut(char)) {
+    if c.is_ascii() {
+        push(c.to_ascii_lowercase());
+    } else if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+        push(c);
+    } else {
+        c.to_lowercase().for_each(push);
+    }
 }
 
 /// True when two company-name keys (from [`company_name_key`]) are probably the same company:
@@ -355,6 +381,33 @@ mod tests {
             prop_assert_eq!(fold_text(&folded), folded.clone());
             prop_assert_eq!(folded.trim(), folded.as_str());
             prop_assert!(!folded.contains("  "));
+        }
+
+        /// The ASCII and ideograph shortcut of the lower-casing changes nothing: any text
+        /// folds as it does through the Unicode case tables character by character.
+        #[test]
+        fn folding_agrees_with_unicode_lower_case(s in "\\PC{0,24}") {
+            let lowered: String = s.chars().map(half_width).flat_map(char::to_lowercase).collect();
+            prop_assert_eq!(
+                fold_text(&s),
+                lowered.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+            let mut key: String = lowered
+                .chars()
+                .filter(|&c| !c.is_whitespace() && !is_punctuation(c))
+                .collect();
+            let full = key.clone();
+            while let Some(suffix) = LEGAL_FORM_SUFFIXES
+                .iter()
+                .filter(|x| key.ends_with(*x))
+                .max_by_key(|x| x.len())
+            {
+                if suffix.len() == key.len() {
+                    break;
+                }
+                key.truncate(key.len() - suffix.len());
+            }
+            prop_assert_eq!(company_name_key(&s), key, "from {:?}", full);
         }
 
         #[test]

@@ -37,6 +37,11 @@ use crate::error::{Error, Result};
 /// assert!(err.to_string().starts_with("invalid contacts[0].phone:"));
 /// ```
 pub fn parse_phone(field: &str, s: &str) -> Result<String> {
+    // Most numbers in a file are mobiles written as their 11 plain digits, already canonical.
+    let plain = s.trim();
+    if plain.len() == 11 && plain.bytes().all(|b| b.is_ascii_digit()) && is_mobile(plain) {
+        return Ok(plain.to_owned());
+    }
     let folded: String = s.chars().map(half_width).collect();
     let text = folded.trim();
     if text.is_empty() {
