@@ -1100,23 +1100,26 @@ impl SqliteStore {
             tx.rollback().await;
             return Err(e);
         }
-        tx.commit()
-            .await
-            .map_err(|e| match db_code(&e).as_deref() {
-                // Deferred foreign keys are checked here, on the final state of the commit.
-                Some(CONSTRAINT_FOREIGNKEY) => Error::Conflict(
-                    "the commit breaks a reference: a record refers to one that does not exist, \
-                 or a deleted record is still referred to"
-                        .to_owned(),
-                ),
-                _ => backend(e),
-            })?;
-        // Statistics follow the data: after an import, not only at the next open.
         let written = commit
             .writes
             .iter()
             .filter(|w| !matches!(w, Write::Assert { .. }))
             .count();
+        // The records are not needed once their statements have run: they are freed while
+        // the engine syncs the COMMIT (`join!` sends it first), not after it, when the
+        // writer would wait for the next commit meanwhile (an import's batch of 500
+        // customers holds some 60,000 values: ~0.6 ms).
+        let (committed, ()) = futures::join!(tx.commit(), async move { drop(commit) });
+        committed.map_err(|e| match db_code(&e).as_deref() {
+            // Deferred foreign keys are checked here, on the final state of the commit.
+            Some(CONSTRAINT_FOREIGNKEY) => Error::Conflict(
+                "the commit breaks a reference: a record refers to one that does not exist, \
+                 or a deleted record is still referred to"
+                    .to_owned(),
+            ),
+            _ => backend(e),
+        })?;
+        // Statistics follow the data: after an import, not only at the next open.
         let written = u64::try_from(written).unwrap_or(u64::MAX);
         if self.optimize.due_after(written) {
             if let Ok(mut writer) = self.writer.lock().await {
