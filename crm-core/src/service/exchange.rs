@@ -176,7 +176,9 @@ struct Pending {
     line: u64,
     name: String,
     checked: CheckedCustomer,
-    contacts: Vec<crate::customer::ContactInput>,
+    /// The row's contacts, checked (their ids and customer are given when the records are
+    /// made).
+    contacts: Vec<Contact>,
     owner: Uuid,
 }
 
@@ -193,20 +195,24 @@ impl Crm {
         Ok(())
     }
 
-    /// Parses and checks one row (everything that needs no store access).
+    /// Parses and checks one row (everything that needs no store access): the row as read,
+    /// its customer and contacts checked (contacts with nil ids), and its owner.
     fn check_row(
         s: &Session,
         m: &ResolvedMapping<CustomerField>,
         row: &crate::table::TableRow,
-    ) -> Result<(RowInput, CheckedCustomer, Uuid)> {
+    ) -> Result<(RowInput, CheckedCustomer, Vec<Contact>, Uuid)> {
         let input = columns::read_row(m, row)?;
         let checked = input.customer.check()?;
         if input.contacts.len() > MAX_CONTACTS {
             return Err(Error::invalid("contacts", "too many contacts"));
         }
-        for (i, c) in input.contacts.iter().enumerate() {
-            c.check_at(i, Uuid::nil(), Uuid::nil())?;
-        }
+        let contacts = input
+            .contacts
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.check_at(i, Uuid::nil(), Uuid::nil()))
+            .collect::<Result<Vec<_>>>()?;
         let owner = match &input.owner_code {
             None => s.ctx.employee_id,
             Some(code) => {
@@ -229,7 +235,7 @@ impl Crm {
                 e.id
             }
         };
-        Ok((input, checked, owner))
+        Ok((input, checked, contacts, owner))
     }
 
     /// Existing customers holding any of these name keys: key → (id, name).
@@ -494,7 +500,7 @@ impl Crm {
                         .get(&row, CustomerField::Name)
                         .unwrap_or_default()
                         .to_owned();
-                    let checked = Self::check_row(s, mapping, &row).map(|(_, c, _)| c);
+                    let checked = Self::check_row(s, mapping, &row).map(|(_, c, _, _)| c);
                     (row.line, name, checked)
                 }
             };
@@ -549,12 +555,12 @@ impl Crm {
             }
             if let Ok(row) = next {
                 if !refused.contains(&row.line) {
-                    let (input, checked, owner) = Self::check_row(s, mapping, &row)?;
+                    let (input, checked, contacts, owner) = Self::check_row(s, mapping, &row)?;
                     rows.push(Pending {
                         line: row.line,
-                        name: input.customer.name.clone(),
+                        name: input.customer.name,
                         checked,
-                        contacts: input.contacts,
+                        contacts,
                         owner,
                     });
                 }
@@ -588,8 +594,12 @@ impl Crm {
             let mut contacts: Vec<Contact> = p
                 .contacts
                 .iter()
-                .map(|ci| ci.check("contact.", self.new_id(), id))
-                .collect::<Result<_>>()?;
+                .map(|c| Contact {
+                    id: self.new_id(),
+                    customer_id: id,
+                    ..c.clone()
+                })
+                .collect();
             settle_primary(&mut contacts, None);
             customer.search_contacts = contacts_search_text(&contacts);
             customers.push(customer.to_record());
