@@ -1221,4 +1221,40 @@ mod tests {
         );
         store.close().await;
     }
+
+    #[tokio::test]
+    async fn a_contains_alone_on_an_indexed_column_scans_the_index_not_the_table() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open_path(dir.path().join("crm.db"))
+            .await
+            .expect("open");
+        // The near-duplicate check of an interactive create.
+        let q = Query::filter(&CUSTOMER, Filter::Contains("name_key", "恒通".into())).page(0, 20);
+        let steps = plan(&store, sql::query(D, &q).expect("known columns")).await;
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.contains("SCAN t0 USING COVERING INDEX customer_name_key")),
+            "{steps:?}"
+        );
+        assert!(
+            steps
+                .iter()
+                .filter(|s| s.starts_with("SCAN"))
+                .all(|s| s.contains("COVERING INDEX customer_name_key")),
+            "{steps:?}"
+        );
+        // With another condition beside it, the filter stays as it was (the other
+        // condition's index may be the better way in).
+        let q = Query::filter(
+            &CUSTOMER,
+            Filter::And(vec![
+                Filter::Contains("name_key", "恒通".into()),
+                Filter::Eq("owner_id", Value::Id(Uuid::now_v7())),
+            ]),
+        );
+        let text = sql::query(D, &q).expect("known columns").text;
+        assert!(!text.contains("rowid"), "{text}");
+        store.close().await;
+    }
 }
