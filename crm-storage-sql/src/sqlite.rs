@@ -700,6 +700,9 @@ fn is_constraint(e: &sqlx::Error) -> bool {
 /// per-statement work.
 const RUN_MIN: usize = 2;
 
+/// How a commit's transaction begins: the write lock is taken before the first statement.
+const BEGIN: &str = "BEGIN IMMEDIATE";
+
 /// A batch of a commit is closed once it holds this many statements…
 const BATCH_STATEMENTS: usize = 32;
 
@@ -711,14 +714,6 @@ const BATCH_STATEMENTS: usize = 32;
 /// 69.4 %, `benches/RESULTS.md` §1). Every full batch of an import has the same text, so the
 /// connection's statement cache (which holds texts, not statements) prepares it once.
 const BATCH_ARGS: usize = 65_000;
-
-/// One statement of a commit and the writes it carries.
-struct Step<'w> {
-    /// One write, or a run of inserts of one kind (a multi-row `INSERT`).
-    writes: &'w [Write],
-    /// The statement; emptied once it is put in a batch.
-    sql: Sql,
-}
 
 /// The statement of a single write (an assertion reads the version, which the write lock
 /// holds until the commit).
@@ -735,20 +730,78 @@ fn statement(write: &Write) -> Result<Sql> {
     })
 }
 
-/// The statements of a commit, each with the positions of the writes it carries, in write
-/// order, up to the first write that cannot be stored (kept beside them: the commit fails with
-/// it once the writes before it have been checked, as if they had been applied one by one).
-/// Made from the writes alone, so it can be made ahead of the commit ([`Store::prepare`]).
+/// Statements sent together, in one round trip: their text (behind the transaction's `BEGIN`
+/// for the first batch of a commit) and arguments, ready to go.
+struct Batch {
+    /// Which of the plan's statements.
+    statements: Range<usize>,
+    /// Whether the text starts with the `BEGIN`.
+    begins: bool,
+    text: String,
+    arguments: SqliteArguments<'static>,
+}
+
+/// How a commit is sent: its statements, each with the positions of the writes it carries, in
+/// write order, up to the first write that cannot be stored (kept beside them: the commit
+/// fails with it once the writes before it have been checked, as if they had been applied one
+/// by one); and the statements grouped into batches with their text and arguments put
+/// together. Made from the writes alone, so it can be made ahead of the commit
+/// ([`Store::prepare`]), and then nothing is left to do between taking the writer and
+/// sending the first batch.
 struct Plan {
-    statements: Vec<(Range<usize>, Sql)>,
+    statements: Vec<Range<usize>>,
+    batches: Vec<Batch>,
     unstorable: Option<Error>,
 }
 
 impl Plan {
-    fn new(writes: &[Write]) -> Plan {
+    /// The plan of `writes`, behind `begin` (the transaction's `BEGIN`; `None` inside one).
+    fn new(writes: &[Write], begin: Option<&str>) -> Result<Plan> {
+        let (statements, unstorable) = Self::statements(writes);
         let mut plan = Plan {
-            statements: Vec::new(),
-            unstorable: None,
+            statements: Vec::with_capacity(statements.len()),
+            batches: Vec::new(),
+            unstorable,
+        };
+        let mut begin = begin;
+        let mut statements = statements.into_iter().peekable();
+        while statements.peek().is_some() {
+            let first = plan.statements.len();
+            let mut text = String::new();
+            let mut args = Vec::new();
+            let begins = begin.is_some();
+            if let Some(b) = begin.take() {
+                text.push_str(b);
+                text.push_str("; ");
+            }
+            // A batch is closed once it holds BATCH_STATEMENTS statements or BATCH_ARGS
+            // arguments.
+            while plan.statements.len() - first < BATCH_STATEMENTS && args.len() < BATCH_ARGS {
+                let Some((range, mut sql)) = statements.next() else {
+                    break;
+                };
+                if plan.statements.len() > first {
+                    text.push_str("; ");
+                }
+                text.push_str(&sql.text);
+                args.append(&mut sql.args);
+                plan.statements.push(range);
+            }
+            plan.batches.push(Batch {
+                statements: first..plan.statements.len(),
+                begins,
+                text,
+                arguments: arguments(args)?,
+            });
+        }
+        Ok(plan)
+    }
+
+    /// The statements of `writes` (see [`Plan`]) and the first write that cannot be stored.
+    fn statements(writes: &[Write]) -> (Vec<(Range<usize>, Sql)>, Option<Error>) {
+        let mut out = Vec::new();
+        let one = |out: &mut Vec<(Range<usize>, Sql)>, i: usize, write: &Write| {
+            statement(write).map(|sql| out.push((i..i + 1, sql))).err()
         };
         let mut i = 0;
         while let Some(write) = writes.get(i) {
@@ -766,58 +819,28 @@ impl Plan {
                         })
                         .collect();
                     match sql::insert_many(D, &records) {
-                        Ok(sql) => plan.statements.push((start..end, sql)),
+                        Ok(sql) => out.push((start..end, sql)),
                         Err(_) => {
                             // The record at fault is named by the record-by-record statements.
                             for (j, w) in writes.iter().enumerate().skip(start) {
-                                if !plan.push_one(j, w) {
-                                    break;
+                                if let Some(e) = one(&mut out, j, w) {
+                                    return (out, Some(e));
                                 }
                             }
-                            return plan;
+                            return (out, None);
                         }
                     }
                     start = end;
                 }
                 i += run;
             } else {
-                if !plan.push_one(i, write) {
-                    return plan;
+                if let Some(e) = one(&mut out, i, write) {
+                    return (out, Some(e));
                 }
                 i += 1;
             }
         }
-        plan
-    }
-
-    /// Adds the statement of `write` (at position `i`) alone; `false`, with the error kept,
-    /// when it cannot be stored.
-    fn push_one(&mut self, i: usize, write: &Write) -> bool {
-        match statement(write) {
-            Ok(sql) => {
-                self.statements.push((i..i + 1, sql));
-                true
-            }
-            Err(e) => {
-                self.unstorable = Some(e);
-                false
-            }
-        }
-    }
-
-    /// The steps of the plan over the writes it was made from.
-    fn steps(self, writes: &[Write]) -> Result<(Vec<Step<'_>>, Option<Error>)> {
-        let steps = self
-            .statements
-            .into_iter()
-            .map(|(range, sql)| {
-                writes
-                    .get(range)
-                    .map(|writes| Step { writes, sql })
-                    .ok_or_else(|| Error::backend_msg("a prepared commit does not fit its writes"))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok((steps, self.unstorable))
+        (out, None)
     }
 }
 
@@ -839,46 +862,35 @@ enum Outcome {
     Done,
     /// The `BEGIN` in front of the batch failed.
     Begin(sqlx::Error),
-    /// Step `n` of the batch ran but did not hold (a stale version).
+    /// Statement `n` of the batch ran but did not hold (a stale version).
     Stale(usize),
-    /// Step `n` of the batch failed; SQLite undid that statement only, and ran none after it.
+    /// Statement `n` of the batch failed; SQLite undid that statement only, and ran none
+    /// after it.
     Failed(usize, sqlx::Error),
 }
 
-/// Sends `steps` as one multi-statement text (behind `begin`, if any): one round trip to the
-/// connection's worker thread for all of them. sqlx's SQLite driver runs the statements in
-/// order, binding each one's parameters from the shared list, and reports each statement's
-/// rows and rows affected in turn; it stops at the first error.
+/// Sends `batch` as one multi-statement text: one round trip to the connection's worker
+/// thread for all of its statements, whose writes are `writes` at the positions
+/// `statements`. sqlx's SQLite driver runs the statements in order, binding each one's
+/// parameters from the shared list, and reports each statement's rows and rows affected in
+/// turn; it stops at the first error.
 async fn run_batch(
     conn: &mut SqliteConnection,
-    begin: Option<&str>,
-    steps: &mut [Step<'_>],
+    batch: Batch,
+    statements: &[Range<usize>],
+    writes: &[Write],
 ) -> Result<Outcome> {
-    let mut text = String::new();
-    let mut args = Vec::new();
-    if let Some(begin) = begin {
-        text.push_str(begin);
-        text.push_str("; ");
-    }
-    for (n, step) in steps.iter_mut().enumerate() {
-        if n > 0 {
-            text.push_str("; ");
-        }
-        text.push_str(&step.sql.text);
-        args.append(&mut step.sql.args);
-    }
-    let arguments = arguments(args)?;
-    let offset = usize::from(begin.is_some());
-    let mut stream = conn.fetch_many(sqlx::query_with(&text, arguments));
-    // The statement running: the `BEGIN`, then the steps.
+    let offset = usize::from(batch.begins);
+    let mut stream = conn.fetch_many(sqlx::query_with(&batch.text, batch.arguments));
+    // The statement running: the `BEGIN`, then the batch's statements.
     let mut at: usize = 0;
     let mut read = None;
     loop {
         match stream.try_next().await {
             Ok(Some(Either::Right(row))) => read = row.try_get::<i64, _>(0).ok(),
             Ok(Some(Either::Left(done))) => {
-                if let Some(step) = at.checked_sub(offset).and_then(|n| steps.get(n)) {
-                    let write = step.writes.first();
+                if let Some(range) = at.checked_sub(offset).and_then(|n| statements.get(n)) {
+                    let write = writes.get(range.start);
                     if !write.is_some_and(|w| holds(w, done.rows_affected(), read)) {
                         return Ok(Outcome::Stale(at - offset));
                     }
@@ -897,71 +909,78 @@ async fn run_batch(
     }
 }
 
-/// Applies a commit's writes on the writer connection: `BEGIN IMMEDIATE` and the statements
-/// in as few round trips as the batch limits allow. The first write that does not hold fails
-/// the commit with the error it would have had applied alone.
+/// Applies a commit's writes on the writer connection by `plan` (its first batch begins the
+/// transaction): as many round trips as it has batches. The first write that does not hold
+/// fails the commit with the error it would have had applied alone.
 async fn apply_all(
     conn: &mut SqliteConnection,
     begin: &str,
-    mut steps: Vec<Step<'_>>,
+    plan: Plan,
+    writes: &[Write],
 ) -> Result<()> {
-    let mut begin = Some(begin);
-    let mut i = 0;
-    while i < steps.len() {
-        let (mut end, mut args) = (i, 0);
-        while end < steps.len() && end - i < BATCH_STATEMENTS && args < BATCH_ARGS {
-            args += steps.get(end).map_or(0, |s| s.sql.args.len());
-            end += 1;
-        }
-        let outcome = run_batch(conn, begin.take(), &mut steps[i..end]).await?;
-        match outcome {
-            Outcome::Done => i = end,
-            Outcome::Begin(e) => return Err(backend(e)),
-            Outcome::Stale(n) => {
-                let Some(
-                    Write::Update {
-                        record: Record { kind, id, .. },
-                        expected,
-                    }
-                    | Write::Delete { kind, id, expected }
-                    | Write::Assert { kind, id, expected },
-                ) = steps[i + n].writes.first()
-                else {
-                    return Err(Error::backend_msg("an insert reported as stale"));
-                };
-                let found = stored_version(conn, kind, *id).await?;
-                return Err(sql::conflict(kind, *id, *expected, found));
-            }
-            Outcome::Failed(n, e) => {
-                let writes = steps[i + n].writes;
-                match writes {
-                    [write] => {
-                        return Err(match write {
-                            Write::Insert(record) => write_error(conn, record, true, e).await,
-                            Write::Update { record, .. } => {
-                                write_error(conn, record, false, e).await
-                            }
-                            Write::Delete { .. } | Write::Assert { .. } => backend(e),
-                        })
-                    }
-                    _ if is_constraint(&e) => {
-                        // A multi-row INSERT was refused: redo its records one by one, for
-                        // the error of the record that failed; then go on after it.
-                        for w in writes {
-                            apply(conn, w).await?;
+    if plan.batches.is_empty() {
+        // No statement at all: the transaction still has to begin.
+        conn.execute(begin).await.map_err(backend)?;
+        return Ok(());
+    }
+    let (mut plan, mut base) = (plan, 0);
+    'plans: loop {
+        let statements = std::mem::take(&mut plan.statements);
+        for batch in std::mem::take(&mut plan.batches) {
+            let ranges = statements
+                .get(batch.statements.clone())
+                .ok_or_else(|| Error::backend_msg("a batch outside its plan"))?;
+            let rest = &writes[base..];
+            let write_at = |n: usize| ranges.get(n).and_then(|r| rest.get(r.clone()));
+            match run_batch(conn, batch, ranges, rest).await? {
+                Outcome::Done => {}
+                Outcome::Begin(e) => return Err(backend(e)),
+                Outcome::Stale(n) => {
+                    let Some(
+                        [Write::Update {
+                            record: Record { kind, id, .. },
+                            expected,
                         }
-                        i += n + 1;
+                        | Write::Delete { kind, id, expected }
+                        | Write::Assert { kind, id, expected }],
+                    ) = write_at(n)
+                    else {
+                        return Err(Error::backend_msg("an insert reported as stale"));
+                    };
+                    let found = stored_version(conn, kind, *id).await?;
+                    return Err(sql::conflict(kind, *id, *expected, found));
+                }
+                Outcome::Failed(n, e) => {
+                    let failed = write_at(n).unwrap_or_default();
+                    match failed {
+                        [write] => {
+                            return Err(match write {
+                                Write::Insert(record) => write_error(conn, record, true, e).await,
+                                Write::Update { record, .. } => {
+                                    write_error(conn, record, false, e).await
+                                }
+                                Write::Delete { .. } | Write::Assert { .. } => backend(e),
+                            })
+                        }
+                        _ if is_constraint(&e) => {
+                            // A multi-row INSERT was refused: redo its records one by one, for
+                            // the error of the record that failed; then go on after it, with
+                            // the writes after it planned again (their statements were in
+                            // this batch and did not run).
+                            for w in failed {
+                                apply(conn, w).await?;
+                            }
+                            base += ranges.get(n).map_or(rest.len(), |r| r.end);
+                            plan = Plan::new(&writes[base..], None)?;
+                            continue 'plans;
+                        }
+                        _ => return Err(backend(e)),
                     }
-                    _ => return Err(backend(e)),
                 }
             }
         }
+        return Ok(());
     }
-    if let Some(begin) = begin {
-        // No statement at all: the transaction still has to begin.
-        conn.execute(begin).await.map_err(backend)?;
-    }
-    Ok(())
 }
 
 #[async_trait]
@@ -1062,20 +1081,24 @@ impl Store for SqliteStore {
         if commit.is_empty() {
             return Ok(());
         }
-        self.commit_planned(Plan::new(&commit.writes), commit).await
+        self.commit_planned(Plan::new(&commit.writes, Some(BEGIN))?, commit)
+            .await
     }
 
     fn prepare(&self, commit: Commit) -> Prepared {
-        let plan = Plan::new(&commit.writes);
+        let plan = Plan::new(&commit.writes, Some(BEGIN));
         Prepared::new(commit, Some(Box::new(plan)))
     }
 
     async fn commit_prepared(&self, prepared: Prepared) -> Result<()> {
-        let (commit, plan) = prepared.into_parts::<Plan>();
+        let (commit, plan) = prepared.into_parts::<Result<Plan>>();
         if commit.is_empty() {
             return Ok(());
         }
-        let plan = plan.unwrap_or_else(|| Plan::new(&commit.writes));
+        let plan = match plan {
+            Some(plan) => plan?,
+            None => Plan::new(&commit.writes, Some(BEGIN))?,
+        };
         self.commit_planned(plan, commit).await
     }
 }
@@ -1083,16 +1106,15 @@ impl Store for SqliteStore {
 impl SqliteStore {
     /// Commits `commit` by the statements of `plan`, made from its writes before the write
     /// lock is taken (by `commit`, or earlier by `prepare`).
-    async fn commit_planned(&self, plan: Plan, commit: Commit) -> Result<()> {
-        let (steps, unstorable) = plan.steps(&commit.writes)?;
-        let unstorable = match (steps.is_empty(), unstorable) {
+    async fn commit_planned(&self, mut plan: Plan, commit: Commit) -> Result<()> {
+        let unstorable = match (plan.statements.is_empty(), plan.unstorable.take()) {
             (true, Some(e)) => return Err(e),
             (_, unstorable) => unstorable,
         };
         let writer = self.writer.lock().await.map_err(backend)?;
         // Armed before the BEGIN goes out with the first statements.
         let mut tx = Tx::armed(writer);
-        if let Err(e) = apply_all(tx.conn(), "BEGIN IMMEDIATE", steps).await {
+        if let Err(e) = apply_all(tx.conn(), BEGIN, plan, &commit.writes).await {
             tx.rollback().await;
             return Err(e);
         }
