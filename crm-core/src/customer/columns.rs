@@ -178,13 +178,14 @@ fn parse<T: FromStr>(field: &str, s: Option<&str>, what: &str) -> Result<Option<
     .transpose()
 }
 
-/// Reads a row through a resolved mapping.
+/// Reads a row through a resolved mapping, taking its cells (the inputs own the row's
+/// texts, not copies).
 ///
 /// # Errors
 /// [`Error::Invalid`] for a cell that does not parse (a date, an amount).
-pub fn read_row(m: &ResolvedMapping<CustomerField>, row: &TableRow) -> Result<RowInput> {
+pub fn read_row(m: &ResolvedMapping<CustomerField>, mut row: TableRow) -> Result<RowInput> {
     use CustomerField as F;
-    let s = |f: F| m.get(row, f).map(str::to_owned);
+    let row = &mut row;
     let credit_limit: Option<Decimal> = parse(
         "credit_limit",
         m.get(row, F::CreditLimit)
@@ -192,6 +193,7 @@ pub fn read_row(m: &ResolvedMapping<CustomerField>, row: &TableRow) -> Result<Ro
             .as_deref(),
         "an amount",
     )?;
+    let mut s = |f: F| m.take(row, f);
     let customer = CustomerInput {
         name: s(F::Name).unwrap_or_default(),
         short_name: s(F::ShortName),
@@ -208,8 +210,8 @@ pub fn read_row(m: &ResolvedMapping<CustomerField>, row: &TableRow) -> Result<Ro
         bank_name: s(F::BankName),
         bank_account: s(F::BankAccount),
         credit_limit,
-        tags: m
-            .get(row, F::Tags)
+        tags: s(F::Tags)
+            .as_deref()
             .map(|t| {
                 t.split(['、', ',', ';', '；', '，'])
                     .map(str::trim)
@@ -221,9 +223,9 @@ pub fn read_row(m: &ResolvedMapping<CustomerField>, row: &TableRow) -> Result<Ro
         attributes: Default::default(),
         anniversaries: Vec::new(),
     };
+    let owner_code = s(F::OwnerCode);
     let mut contacts = Vec::new();
     for slot in 1..=CONTACT_SLOTS {
-        let c = |f: ContactField| m.get(row, F::Contact(slot, f)).map(str::to_owned);
         let any = CONTACT
             .iter()
             .any(|(f, _, _)| m.get(row, F::Contact(slot, *f)).is_some());
@@ -236,6 +238,7 @@ pub fn read_row(m: &ResolvedMapping<CustomerField>, row: &TableRow) -> Result<Ro
             "a date (YYYY-MM-DD)",
         )
         .map_err(|e| e.within(&format!("contacts[{}].", slot - 1)))?;
+        let mut c = |f: ContactField| m.take(row, F::Contact(slot, f));
         contacts.push(ContactInput {
             name: c(ContactField::Name).unwrap_or_default(),
             title: c(ContactField::Title),
@@ -250,6 +253,6 @@ pub fn read_row(m: &ResolvedMapping<CustomerField>, row: &TableRow) -> Result<Ro
     Ok(RowInput {
         customer,
         contacts,
-        owner_code: s(F::OwnerCode),
+        owner_code,
     })
 }

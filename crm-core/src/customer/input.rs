@@ -122,8 +122,16 @@ fn opt_text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String
     }
 }
 
-fn website(v: &Option<String>) -> Result<Option<String>> {
-    let Some(s) = opt_text("website", v, 200)? else {
+/// [`opt_text`] of an owned value: the text itself when it needs no trimming.
+fn opt_text_owned(field: &str, v: Option<String>, max: usize) -> Result<Option<String>> {
+    match v {
+        Some(s) if !s.trim().is_empty() => text::check_text_owned(field, s, 1, max).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn website(v: Option<String>) -> Result<Option<String>> {
+    let Some(s) = opt_text_owned("website", v, 200)? else {
         return Ok(None);
     };
     let host = s
@@ -157,32 +165,60 @@ impl CustomerInput {
     /// # Errors
     /// [`Error::Invalid`] naming the first offending field.
     pub fn check(&self) -> Result<CheckedCustomer> {
-        let name = text::check_text("name", &self.name, 2, MAX_NAME_CHARS)?;
+        self.clone().into_checked()
+    }
+
+    /// [`CustomerInput::check`], taking the input: the checked fields are the input's own
+    /// texts where they need no change (an import's cells), not copies of them.
+    ///
+    /// # Errors
+    /// As [`CustomerInput::check`].
+    pub fn into_checked(self) -> Result<CheckedCustomer> {
+        let CustomerInput {
+            name,
+            short_name,
+            customer_type,
+            level,
+            industry,
+            province,
+            city,
+            source,
+            address,
+            phone,
+            website: site,
+            credit_code,
+            bank_name,
+            bank_account,
+            credit_limit,
+            tags: tag_list,
+            attributes,
+            anniversaries,
+        } = self;
+        let name = text::check_text_owned("name", name, 2, MAX_NAME_CHARS)?;
         let name_key = text::company_name_key(&name);
         if name_key.is_empty() {
             return Err(Error::invalid("name", "has no letters or digits"));
         }
-        // Each field is checked in turn (the first offending one is the error) into a fresh
-        // input; cloning the whole input first would copy every text once more.
-        let short_name = opt_text("short_name", &self.short_name, 50)?;
-        let customer_type = opt_text("customer_type", &self.customer_type, 50)?;
-        let level = opt_text("level", &self.level, 50)?;
-        let industry = opt_text("industry", &self.industry, 50)?;
-        let province = opt_text("province", &self.province, 20)?;
-        let city = opt_text("city", &self.city, 30)?;
-        let source = opt_text("source", &self.source, 50)?;
-        let address = opt_text("address", &self.address, 200)?;
-        let phone = match opt_text("phone", &self.phone, 40)? {
+        // Each field is checked in turn: the first offending one is the error.
+        let short_name = opt_text_owned("short_name", short_name, 50)?;
+        let customer_type = opt_text_owned("customer_type", customer_type, 50)?;
+        let level = opt_text_owned("level", level, 50)?;
+        let industry = opt_text_owned("industry", industry, 50)?;
+        let province = opt_text_owned("province", province, 20)?;
+        let city = opt_text_owned("city", city, 30)?;
+        let source = opt_text_owned("source", source, 50)?;
+        let address = opt_text_owned("address", address, 200)?;
+        let phone = match opt_text_owned("phone", phone, 40)? {
             Some(p) => Some(text::parse_phone("phone", &p)?),
             None => None,
         };
-        let website = website(&self.website)?;
-        let credit_code = match opt_text("credit_code", &self.credit_code, 40)? {
+        let website = website(site)?;
+        let credit_code = match opt_text_owned("credit_code", credit_code, 40)? {
             Some(c) => Some(text::CreditCode::parse(&c)?.as_str().to_owned()),
             None => None,
         };
-        let bank_name = opt_text("bank_name", &self.bank_name, 100)?;
-        let bank_account = match opt_text("bank_account", &self.bank_account, 40)? {
+        let bank_name = opt_text_owned("bank_name", bank_name, 100)?;
+        let bank_account = match opt_text_owned("bank_account", bank_account, 40)? {
             Some(a) => {
                 let compact: String = a
                     .chars()
@@ -198,7 +234,7 @@ impl CustomerInput {
             }
             None => None,
         };
-        if let Some(l) = self.credit_limit {
+        if let Some(l) = credit_limit {
             if l.is_sign_negative() || l.normalize().scale() > 2 {
                 return Err(Error::invalid(
                     "credit_limit",
@@ -207,7 +243,7 @@ impl CustomerInput {
             }
         }
         let mut tags = BTreeSet::new();
-        for t in &self.tags {
+        for t in &tag_list {
             let t = t.trim();
             if !t.is_empty() {
                 tags.insert(text::check_text("tags", t, 1, 30)?);
@@ -216,7 +252,7 @@ impl CustomerInput {
         if tags.len() > 20 {
             return Err(Error::invalid("tags", "at most 20 tags"));
         }
-        for (k, v) in &self.attributes {
+        for (k, v) in &attributes {
             text::check_text("attributes", k, 1, 50)?;
             if v.chars().count() > 500 {
                 return Err(Error::invalid(
@@ -225,7 +261,7 @@ impl CustomerInput {
                 ));
             }
         }
-        for a in &self.anniversaries {
+        for a in &anniversaries {
             text::check_text("anniversaries", &a.label, 1, 50)?;
         }
         let input = CustomerInput {
@@ -243,10 +279,10 @@ impl CustomerInput {
             credit_code,
             bank_name,
             bank_account,
-            credit_limit: self.credit_limit,
-            tags: self.tags.clone(),
-            attributes: self.attributes.clone(),
-            anniversaries: self.anniversaries.clone(),
+            credit_limit,
+            tags: tag_list,
+            attributes,
+            anniversaries,
         };
         Ok(CheckedCustomer {
             name,

@@ -200,20 +200,23 @@ impl Crm {
     fn check_row(
         s: &Session,
         m: &ResolvedMapping<CustomerField>,
-        row: &crate::table::TableRow,
-    ) -> Result<(RowInput, CheckedCustomer, Vec<Contact>, Uuid)> {
-        let input = columns::read_row(m, row)?;
-        let checked = input.customer.check()?;
-        if input.contacts.len() > MAX_CONTACTS {
+        row: crate::table::TableRow,
+    ) -> Result<(CheckedCustomer, Vec<Contact>, Uuid)> {
+        let RowInput {
+            customer,
+            contacts,
+            owner_code,
+        } = columns::read_row(m, row)?;
+        let checked = customer.into_checked()?;
+        if contacts.len() > MAX_CONTACTS {
             return Err(Error::invalid("contacts", "too many contacts"));
         }
-        let contacts = input
-            .contacts
+        let contacts = contacts
             .iter()
             .enumerate()
             .map(|(i, c)| c.check_at(i, Uuid::nil(), Uuid::nil()))
             .collect::<Result<Vec<_>>>()?;
-        let owner = match &input.owner_code {
+        let owner = match &owner_code {
             None => s.ctx.employee_id,
             Some(code) => {
                 let e = s
@@ -235,7 +238,7 @@ impl Crm {
                 e.id
             }
         };
-        Ok((input, checked, contacts, owner))
+        Ok((checked, contacts, owner))
     }
 
     /// Existing customers holding any of these name keys: key → (id, name).
@@ -500,8 +503,9 @@ impl Crm {
                         .get(&row, CustomerField::Name)
                         .unwrap_or_default()
                         .to_owned();
-                    let checked = Self::check_row(s, mapping, &row).map(|(_, c, _, _)| c);
-                    (row.line, name, checked)
+                    let line = row.line;
+                    let checked = Self::check_row(s, mapping, row).map(|(c, _, _)| c);
+                    (line, name, checked)
                 }
             };
             batch.push(match checked {
@@ -555,10 +559,15 @@ impl Crm {
             }
             if let Ok(row) = next {
                 if !refused.contains(&row.line) {
-                    let (input, checked, contacts, owner) = Self::check_row(s, mapping, &row)?;
+                    let line = row.line;
+                    let name = mapping
+                        .get(&row, CustomerField::Name)
+                        .unwrap_or_default()
+                        .to_owned();
+                    let (checked, contacts, owner) = Self::check_row(s, mapping, row)?;
                     rows.push(Pending {
-                        line: row.line,
-                        name: input.customer.name,
+                        line,
+                        name,
                         checked,
                         contacts,
                         owner,

@@ -241,6 +241,28 @@ impl<F: Copy + Eq> ResolvedMapping<F> {
             .filter(|cell| !cell.is_empty())
     }
 
+    /// The cell of `field`, moved out of `row` (left empty there); `None` as in
+    /// [`ResolvedMapping::get`]. A column belongs to one field at most, so taking one field's
+    /// cell never takes another's.
+    ///
+    /// ```
+    /// use crm_core::table::{HeaderMapping, TableRow};
+    ///
+    /// let resolved = HeaderMapping::new()
+    ///     .field(1, &["名称"])
+    ///     .resolve(&["名称".to_owned()], &[1])?;
+    /// let mut row = TableRow { line: 2, cells: vec!["华为".to_owned()] };
+    /// assert_eq!(resolved.take(&mut row, 1).as_deref(), Some("华为"));
+    /// assert_eq!(resolved.get(&row, 1), None);
+    /// # Ok::<(), crm_core::Error>(())
+    /// ```
+    pub fn take(&self, row: &mut TableRow, field: F) -> Option<String> {
+        self.column(field)
+            .and_then(|index| row.cells.get_mut(index))
+            .filter(|cell| !cell.is_empty())
+            .map(std::mem::take)
+    }
+
     /// The headers that matched no field, in column order, so the caller can tell the user
     /// which columns were ignored.
     ///

@@ -26,4 +26,5 @@ mod validate;
 pub use capital::{amount_in_capitals, format_yuan};
 pub use credit_code::{check_character, CreditCode};
 pub use normalize::{company_name_key, fold_text, is_near_duplicate};
+pub(crate) use validate::check_text_owned;
 pub use validate::{check_text, parse_email, parse_phone};

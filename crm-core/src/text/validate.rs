@@ -307,21 +307,43 @@ fn check_domain(domain: &str) -> Result<(), &'static str> {
 /// ```
 pub fn check_text(field: &str, s: &str, min_chars: usize, max_chars: usize) -> Result<String> {
     let text = s.trim();
-    if let Some((position, c)) = text
-        .chars()
-        .enumerate()
-        .find(|&(_, c)| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
-    {
-        return Err(Error::invalid(
-            field,
-            format!(
-                "contains a control character (U+{:04X}) at position {}",
-                u32::from(c),
-                position + 1
-            ),
-        ));
+    check_chars(field, text, min_chars, max_chars)?;
+    Ok(text.to_owned())
+}
+
+/// [`check_text`] of text the caller owns: the same checks, and the text itself comes back
+/// when it needs no trimming (a cell read from a file already is), without a copy.
+pub(crate) fn check_text_owned(
+    field: &str,
+    s: String,
+    min_chars: usize,
+    max_chars: usize,
+) -> Result<String> {
+    let text = s.trim();
+    check_chars(field, text, min_chars, max_chars)?;
+    Ok(if text.len() == s.len() {
+        s
+    } else {
+        text.to_owned()
+    })
+}
+
+/// The checks of [`check_text`] on already trimmed text, in one pass over its characters.
+fn check_chars(field: &str, text: &str, min_chars: usize, max_chars: usize) -> Result<()> {
+    let mut count = 0;
+    for c in text.chars() {
+        if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "contains a control character (U+{:04X}) at position {}",
+                    u32::from(c),
+                    count + 1
+                ),
+            ));
+        }
+        count += 1;
     }
-    let count = text.chars().count();
     if count < min_chars {
         return Err(Error::invalid(
             field,
@@ -338,7 +360,7 @@ pub fn check_text(field: &str, s: &str, min_chars: usize, max_chars: usize) -> R
             format!("must have at most {max_chars} characters, found {count}"),
         ));
     }
-    Ok(text.to_owned())
+    Ok(())
 }
 
 #[cfg(test)]
@@ -555,6 +577,14 @@ mod tests {
     }
 
     proptest! {
+        /// The owned form of the text check answers exactly as the borrowed one.
+        #[test]
+        fn owned_text_check_agrees_with_check_text(s in "[ \t\n华a-z\u{3000}\u{2028}]{0,12}", max in 0usize..8) {
+            let borrowed = check_text("field", &s, 1, max).map_err(|e| e.to_string());
+            let owned = check_text_owned("field", s.clone(), 1, max).map_err(|e| e.to_string());
+            prop_assert_eq!(owned, borrowed);
+        }
+
         #[test]
         fn canonical_mobiles_parse_to_themselves(second in 3_u8..=9, rest in "[0-9]{9}") {
             let mobile = format!("1{second}{rest}");
