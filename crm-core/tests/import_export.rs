@@ -362,17 +362,20 @@ fn rows_keep_the_owner_they_were_checked_with_when_the_owner_leaves_mid_import()
 }
 
 #[test]
-fn a_bad_cell_of_a_second_contact_is_named_with_that_contacts_position() {
+fn a_bad_contact_cell_is_named_by_the_contacts_place_in_the_row() {
     let co = Company::new();
     let mut csv = String::from("客户名称,联系人,手机,生日,联系人2,手机2,生日2,邮箱2\n");
     csv.push_str("宁波海联贸易有限公司,陈明,13800138000,1985-03-02,王芳,13900139000,1990-13-40,\n");
     csv.push_str("温州瑞安五金有限公司,刘伟,13700137000,,赵强,13600136000,,not-an-email\n");
+    // The first contact's columns empty: the second columns' contact is the row's first.
+    csv.push_str("台州黄岩模具有限公司,,,,王芳,13900139000,1990-13-40,\n");
+    csv.push_str("金华义乌小商品有限公司,,,,赵强,13600136000,,not-an-email\n");
     let opts = ImportOptions {
         dry_run: true,
         ..Default::default()
     };
     let report = import(&co, csv.as_bytes(), &opts).unwrap();
-    assert_eq!((report.rows, report.invalid), (2, 2), "{report:?}");
+    assert_eq!((report.rows, report.invalid), (4, 4), "{report:?}");
     let field_of = |line: u64| match &report
         .problems
         .iter()
@@ -385,4 +388,6 @@ fn a_bad_cell_of_a_second_contact_is_named_with_that_contacts_position() {
     };
     assert_eq!(field_of(2), "contacts[1].birthday");
     assert_eq!(field_of(3), "contacts[1].email");
+    assert_eq!(field_of(4), "contacts[0].birthday");
+    assert_eq!(field_of(5), "contacts[0].email");
 }

@@ -95,8 +95,9 @@
 //!   match: for a broad query (every customer, by name) it was ten times slower than two
 //!   statements, and it would read every row where a page alone reads a few through an index.
 //! - The SQLite store gives its reader connections a 64 MiB page cache and keeps the planner's
-//!   statistics up to date (`PRAGMA optimize` when it opens and after every 10,000 records
-//!   written); PostgreSQL's autovacuum does the latter on its own. See [`SqliteStore`].
+//!   statistics up to date (`PRAGMA optimize` when it opens, after the first 10,000 records
+//!   written, then after twice as many as the time before); PostgreSQL's autovacuum does the
+//!   latter on its own. See [`SqliteStore`].
 //!
 //! # Commits
 //! A commit is one transaction: `BEGIN IMMEDIATE` on SQLite (the write lock first, so the
@@ -107,7 +108,8 @@
 //! statement is undone (on PostgreSQL through a savepoint) and its records are written one by
 //! one, so the error names the record at fault exactly as a record-by-record commit would. On
 //! SQLite the `BEGIN IMMEDIATE` and a commit's statements go to the connection in one round
-//! trip (a multi-statement text, up to 32 statements or 2,000 parameters a batch), each
+//! trip (a multi-statement text, up to 32 statements or 65,000 parameters a batch, put together
+//! when the commit is prepared), each
 //! update's and delete's rows affected and each assertion's version checked as its result
 //! comes back; the `COMMIT` follows once they all held. A commit future
 //! dropped half-way never leaves a transaction open on a connection that is used again: its

@@ -155,7 +155,9 @@ impl OptimizeSchedule {
     }
 
     /// Counts `written` records; true when they complete the interval, which then starts
-    /// again, twice as long (up to [`OPTIMIZE_INTERVAL_MAX`]).
+    /// again, twice as long (up to [`OPTIMIZE_INTERVAL_MAX`]). Called after the writer is
+    /// released, so two commits ending together may both run `optimize`, or count a few
+    /// records into the next interval: the schedule is a rate, not a promise.
     fn due_after(&self, written: u64) -> bool {
         let interval = self.interval.load(Ordering::Relaxed);
         let before = self.unanalyzed.fetch_add(written, Ordering::Relaxed);
@@ -755,15 +757,15 @@ struct Plan {
 }
 
 impl Plan {
-    /// The plan of `writes`, behind `begin` (the transaction's `BEGIN`; `None` inside one).
-    fn new(writes: &[Write], begin: Option<&str>) -> Result<Plan> {
+    /// The plan of `writes`, its first batch behind the transaction's [`BEGIN`].
+    fn new(writes: &[Write]) -> Result<Plan> {
         let (statements, unstorable) = Self::statements(writes);
         let mut plan = Plan {
             statements: Vec::with_capacity(statements.len()),
             batches: Vec::new(),
             unstorable,
         };
-        let mut begin = begin;
+        let mut begin = Some(BEGIN);
         let mut statements = statements.into_iter().peekable();
         while statements.peek().is_some() {
             let first = plan.statements.len();
@@ -909,78 +911,64 @@ async fn run_batch(
     }
 }
 
-/// Applies a commit's writes on the writer connection by `plan` (its first batch begins the
-/// transaction): as many round trips as it has batches. The first write that does not hold
+/// Applies a commit's writes on the writer connection by `plan`, whose first batch begins the
+/// transaction: as many round trips as it has batches. The first write that does not hold
 /// fails the commit with the error it would have had applied alone.
-async fn apply_all(
-    conn: &mut SqliteConnection,
-    begin: &str,
-    plan: Plan,
-    writes: &[Write],
-) -> Result<()> {
+async fn apply_all(conn: &mut SqliteConnection, plan: Plan, writes: &[Write]) -> Result<()> {
     if plan.batches.is_empty() {
         // No statement at all: the transaction still has to begin.
-        conn.execute(begin).await.map_err(backend)?;
+        conn.execute(BEGIN).await.map_err(backend)?;
         return Ok(());
     }
-    let (mut plan, mut base) = (plan, 0);
-    'plans: loop {
-        let statements = std::mem::take(&mut plan.statements);
-        for batch in std::mem::take(&mut plan.batches) {
-            let ranges = statements
-                .get(batch.statements.clone())
-                .ok_or_else(|| Error::backend_msg("a batch outside its plan"))?;
-            let rest = &writes[base..];
-            let write_at = |n: usize| ranges.get(n).and_then(|r| rest.get(r.clone()));
-            match run_batch(conn, batch, ranges, rest).await? {
-                Outcome::Done => {}
-                Outcome::Begin(e) => return Err(backend(e)),
-                Outcome::Stale(n) => {
-                    let Some(
-                        [Write::Update {
-                            record: Record { kind, id, .. },
-                            expected,
-                        }
-                        | Write::Delete { kind, id, expected }
-                        | Write::Assert { kind, id, expected }],
-                    ) = write_at(n)
-                    else {
-                        return Err(Error::backend_msg("an insert reported as stale"));
-                    };
-                    let found = stored_version(conn, kind, *id).await?;
-                    return Err(sql::conflict(kind, *id, *expected, found));
-                }
-                Outcome::Failed(n, e) => {
-                    let failed = write_at(n).unwrap_or_default();
-                    match failed {
-                        [write] => {
-                            return Err(match write {
-                                Write::Insert(record) => write_error(conn, record, true, e).await,
-                                Write::Update { record, .. } => {
-                                    write_error(conn, record, false, e).await
-                                }
-                                Write::Delete { .. } | Write::Assert { .. } => backend(e),
-                            })
-                        }
-                        _ if is_constraint(&e) => {
-                            // A multi-row INSERT was refused: redo its records one by one, for
-                            // the error of the record that failed; then go on after it, with
-                            // the writes after it planned again (their statements were in
-                            // this batch and did not run).
-                            for w in failed {
-                                apply(conn, w).await?;
-                            }
-                            base += ranges.get(n).map_or(rest.len(), |r| r.end);
-                            plan = Plan::new(&writes[base..], None)?;
-                            continue 'plans;
-                        }
-                        _ => return Err(backend(e)),
+    for batch in plan.batches {
+        let ranges = plan
+            .statements
+            .get(batch.statements.clone())
+            .ok_or_else(|| Error::backend_msg("a batch outside its plan"))?;
+        let write_at = |n: usize| ranges.get(n).and_then(|r| writes.get(r.clone()));
+        match run_batch(conn, batch, ranges, writes).await? {
+            Outcome::Done => {}
+            Outcome::Begin(e) => return Err(backend(e)),
+            Outcome::Stale(n) => {
+                let Some(
+                    [Write::Update {
+                        record: Record { kind, id, .. },
+                        expected,
                     }
-                }
+                    | Write::Delete { kind, id, expected }
+                    | Write::Assert { kind, id, expected }],
+                ) = write_at(n)
+                else {
+                    return Err(Error::backend_msg("an insert reported as stale"));
+                };
+                let found = stored_version(conn, kind, *id).await?;
+                return Err(sql::conflict(kind, *id, *expected, found));
+            }
+            Outcome::Failed(n, e) => {
+                let Some(failed) = write_at(n) else {
+                    return Err(backend(e));
+                };
+                return Err(match failed {
+                    [Write::Insert(record)] => write_error(conn, record, true, e).await,
+                    [Write::Update { record, .. }] => write_error(conn, record, false, e).await,
+                    [_] => backend(e),
+                    _ if is_constraint(&e) => {
+                        // A multi-row INSERT was refused: redo its records one by one, for the
+                        // error of the record that failed (the commit fails either way).
+                        for w in failed {
+                            apply(conn, w).await?;
+                        }
+                        Error::backend_msg(format!(
+                            "a multi-row INSERT was refused ({e}) though each of its records \
+                             went in alone"
+                        ))
+                    }
+                    _ => backend(e),
+                });
             }
         }
-        return Ok(());
     }
+    Ok(())
 }
 
 #[async_trait]
@@ -1081,12 +1069,12 @@ impl Store for SqliteStore {
         if commit.is_empty() {
             return Ok(());
         }
-        self.commit_planned(Plan::new(&commit.writes, Some(BEGIN))?, commit)
+        self.commit_planned(Plan::new(&commit.writes)?, commit)
             .await
     }
 
     fn prepare(&self, commit: Commit) -> Prepared {
-        let plan = Plan::new(&commit.writes, Some(BEGIN));
+        let plan = Plan::new(&commit.writes);
         Prepared::new(commit, Some(Box::new(plan)))
     }
 
@@ -1097,7 +1085,7 @@ impl Store for SqliteStore {
         }
         let plan = match plan {
             Some(plan) => plan?,
-            None => Plan::new(&commit.writes, Some(BEGIN))?,
+            None => Plan::new(&commit.writes)?,
         };
         self.commit_planned(plan, commit).await
     }
@@ -1114,7 +1102,7 @@ impl SqliteStore {
         let writer = self.writer.lock().await.map_err(backend)?;
         // Armed before the BEGIN goes out with the first statements.
         let mut tx = Tx::armed(writer);
-        if let Err(e) = apply_all(tx.conn(), BEGIN, plan, &commit.writes).await {
+        if let Err(e) = apply_all(tx.conn(), plan, &commit.writes).await {
             tx.rollback().await;
             return Err(e);
         }

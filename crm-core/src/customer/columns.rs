@@ -237,7 +237,8 @@ pub fn read_row(m: &ResolvedMapping<CustomerField>, mut row: TableRow) -> Result
             m.get(row, F::Contact(slot, ContactField::Birthday)),
             "a date (YYYY-MM-DD)",
         )
-        .map_err(|e| e.within(&format!("contacts[{}].", slot - 1)))?;
+        // Named by its place in the row's list of contacts, as the contact checks name theirs.
+        .map_err(|e| e.within(&format!("contacts[{}].", contacts.len())))?;
         let mut c = |f: ContactField| m.take(row, F::Contact(slot, f));
         contacts.push(ContactInput {
             name: c(ContactField::Name).unwrap_or_default(),

@@ -499,10 +499,7 @@ impl Crm {
             let (line, name, checked) = match item {
                 Err(e) => (report.rows + 1, String::new(), Err(e)),
                 Ok(row) => {
-                    let name = mapping
-                        .get(&row, CustomerField::Name)
-                        .unwrap_or_default()
-                        .to_owned();
+                    let name = name_cell(mapping, &row);
                     let line = row.line;
                     let checked = Self::check_row(s, mapping, row).map(|(c, _, _)| c);
                     (line, name, checked)
@@ -560,10 +557,7 @@ impl Crm {
             if let Ok(row) = next {
                 if !refused.contains(&row.line) {
                     let line = row.line;
-                    let name = mapping
-                        .get(&row, CustomerField::Name)
-                        .unwrap_or_default()
-                        .to_owned();
+                    let name = name_cell(mapping, &row);
                     let (checked, contacts, owner) = Self::check_row(s, mapping, row)?;
                     rows.push(Pending {
                         line,
@@ -733,6 +727,13 @@ impl Crm {
         self.commit(&s, c).await?;
         Ok(n)
     }
+}
+
+/// A row's customer name as written (empty when the cell is), for the report and the audit.
+fn name_cell(m: &ResolvedMapping<CustomerField>, row: &crate::table::TableRow) -> String {
+    m.get(row, CustomerField::Name)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 pub(super) fn invalid_parts(e: Error) -> (String, String) {

@@ -319,24 +319,29 @@ pub async fn stale_version_is_conflict(store: &dyn Store) -> Result<()> {
     }
     // A stale or missing assertion after inserts (an import batch under a changed
     // organisation) leaves none of them written.
-    let after = customer(o, "断言之前", None, 1);
-    let also = customer(o, "断言之前二", None, 1);
+    // Four inserts: a multi-row INSERT on every SQL adapter.
+    let before: Vec<Customer> = (1..=4)
+        .map(|i| customer(o, &format!("断言之前{i}"), None, 1))
+        .collect();
     for (id, expected) in [(x.id, 1), (Uuid::now_v7(), 1)] {
         let mut c = Commit::new();
-        c.insert(after.to_record())
-            .insert(also.to_record())
-            .assert_version(&CUSTOMER, id, expected);
+        for b in &before {
+            c.insert(b.to_record());
+        }
+        c.assert_version(&CUSTOMER, id, expected);
         let r = store.commit(c).await;
         ensure!(
             case,
             matches!(r, Err(Error::Conflict(_))),
             "inserts with a failed assertion gave {r:?}"
         );
-        ensure!(
-            case,
-            store.get(&CUSTOMER, after.id).await?.is_none(),
-            "an insert before a failed assertion was written"
-        );
+        for b in &before {
+            ensure!(
+                case,
+                store.get(&CUSTOMER, b.id).await?.is_none(),
+                "an insert before a failed assertion was written"
+            );
+        }
     }
     let missing = customer(o, "不存在", None, 1);
     let mut c = Commit::new();
