@@ -50,9 +50,6 @@
 // Rates, ratios and latencies are reported as floating-point figures; no money is computed here.
 #![allow(clippy::float_arithmetic)]
 
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
-use std::io::Cursor;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -61,10 +58,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use crm::core::customer::{ContactInput, CustomerInput, CustomerSearch, CustomerSort};
-use crm::core::org::{Actor, Op, Permission, Resource};
-use crm::core::service::{ImportMode, ImportOptions, NewEmployee};
-use crm::core::store::Store;
-use crm::core::table::{TableReader, TextEncoding};
 use crm::core::text::{company_name_key, fold_text};
 use crm::sql::sqlx::{
     self,
@@ -73,12 +66,12 @@ use crm::sql::sqlx::{
     ConnectOptions as _, Connection as _, Executor as _, Postgres, QueryBuilder, Sqlite,
 };
 use crm::sql::WAL_CHECKPOINT_PAGES;
-use crm::Crm;
 use tokio::runtime::Runtime;
 use uuid::Uuid;
 
 #[path = "support/mod.rs"]
 mod support;
+use support::customers::{company, csv, import, row, Setup, SALESPEOPLE};
 use support::{engine_wanted, env_usize, library_store, scratch, Engine, Pg, Place};
 
 /// Customers per commit, on both sides (the library's default `ImportOptions::batch_size`).
@@ -88,156 +81,12 @@ const CREATES: usize = 300;
 /// Customers imported through the library to measure the sled adapter's record sizes.
 const CALIBRATION: usize = 2_000;
 
-const SALESPEOPLE: usize = 10;
-const PROVINCES: [(&str, &str); 8] = [
-    ("浙江", "杭州"),
-    ("江苏", "苏州"),
-    ("广东", "深圳"),
-    ("北京", "北京"),
-    ("上海", "上海"),
-    ("山东", "青岛"),
-    ("四川", "成都"),
-    ("湖北", "武汉"),
-];
-const TRADES: [&str; 8] = [
-    "科技", "贸易", "电子", "机械", "化工", "物流", "食品", "建材",
-];
-const LEVELS: [&str; 4] = ["A类", "B类", "C类", "D类"];
-
 fn size() -> usize {
     env_usize("CRM_BENCH_CUSTOMERS", 100_000)
 }
 
-/// Row `i` of the generated file: the same as `benches/customers.rs`.
-struct Row {
-    name: String,
-    level: &'static str,
-    province: &'static str,
-    city: &'static str,
-    owner: usize,
-    tag: &'static str,
-    contacts: [(String, String); 2],
-}
-
-fn row(i: usize) -> Row {
-    let (province, city) = PROVINCES[i % PROVINCES.len()];
-    let trade = TRADES[(i / 7) % TRADES.len()];
-    Row {
-        name: format!("{city}第{i}号{trade}有限公司"),
-        level: LEVELS[(i / 3) % LEVELS.len()],
-        province,
-        city,
-        owner: i % SALESPEOPLE,
-        tag: if i.is_multiple_of(5) {
-            "重点客户"
-        } else {
-            ""
-        },
-        contacts: [
-            (format!("联系人{i}甲"), format!("13{i:09}")),
-            (format!("联系人{i}乙"), format!("15{i:09}")),
-        ],
-    }
-}
-
-/// A CSV of the distinct customers `start..start + n`, owned round-robin by `s0`…`s9`.
-fn csv(start: usize, n: usize) -> Vec<u8> {
-    let mut s =
-        String::from("客户名称,客户等级,省份,城市,负责人工号,标签,联系人,手机,联系人2,手机2\n");
-    for i in start..start + n {
-        let r = row(i);
-        let [(c1, m1), (c2, m2)] = &r.contacts;
-        let _ = writeln!(
-            s,
-            "{},{},{},{},s{},{},{c1},{m1},{c2},{m2}",
-            r.name, r.level, r.province, r.city, r.owner, r.tag
-        );
-    }
-    s.into_bytes()
-}
-
 // ---------------------------------------------------------------------------------------------
 // The library side.
-
-struct Setup {
-    crm: Crm,
-    manager: Actor,
-    salespeople: Vec<Actor>,
-}
-
-async fn company(store: Arc<dyn Store>) -> Setup {
-    let crm = Crm::new(store);
-    let admin = crm
-        .bootstrap("基准测试有限公司", "admin", "管理员")
-        .await
-        .expect("bootstrap");
-    let dept = crm
-        .org()
-        .await
-        .expect("org")
-        .employee(admin.employee_id())
-        .expect("admin")
-        .department_id;
-    let all: Vec<Permission> = [Op::View, Op::Create, Op::Edit, Op::Import, Op::Assign]
-        .into_iter()
-        .map(|o| Permission::new(Resource::Customer, o))
-        .collect();
-    let role = crm
-        .create_role(admin, "销售", all, false)
-        .await
-        .expect("role");
-    let hire = |code: String, mgr| {
-        NewEmployee::builder()
-            .code(code.clone())
-            .name(code)
-            .department_id(dept)
-            .manager_id(mgr)
-            .role_ids(BTreeSet::from([role.id]))
-            .build()
-    };
-    let m = crm
-        .create_employee(admin, hire("mgr".into(), None))
-        .await
-        .expect("manager");
-    let mut salespeople = Vec::new();
-    for i in 0..SALESPEOPLE {
-        let e = crm
-            .create_employee(admin, hire(format!("s{i}"), Some(m.id)))
-            .await
-            .expect("hire");
-        salespeople.push(Actor::new(e.id));
-    }
-    Setup {
-        crm,
-        manager: Actor::new(m.id),
-        salespeople,
-    }
-}
-
-async fn import(s: &Setup, data: &Arc<[u8]>) -> u64 {
-    let options = ImportOptions {
-        mode: ImportMode::AllOrNothing,
-        batch_size: BATCH,
-        ..Default::default()
-    };
-    let report = s
-        .crm
-        .import_customers(
-            s.manager,
-            || TableReader::csv(Cursor::new(data.clone()), TextEncoding::Utf8),
-            &options,
-            |_| {},
-        )
-        .await
-        .expect("import");
-    assert_eq!(
-        report.invalid + report.duplicates,
-        0,
-        "{:?}",
-        report.problems.first()
-    );
-    report.created
-}
 
 // ---------------------------------------------------------------------------------------------
 // The raw side.
@@ -355,7 +204,7 @@ fn sled_calibrate(rt: &Runtime, n: usize) -> SledLayout {
             .expect("sled");
         let s = company(store).await;
         let data: Arc<[u8]> = csv(n / 2, m).into();
-        import(&s, &data).await;
+        import(&s, &data, BATCH).await;
     });
     let db = open_raw_sled(&path);
     let mut layout = SledLayout {
@@ -902,7 +751,7 @@ fn run_engine(
             (company(store).await, place)
         });
         let t = Instant::now();
-        let created = rt.block_on(import(&s, data));
+        let created = rt.block_on(import(&s, data, BATCH));
         let d = t.elapsed();
         let r = created as f64 / d.as_secs_f64();
         println!(

@@ -3,6 +3,8 @@
 //! `#[path = "support/mod.rs"] mod support;` (cargo makes no target of this folder).
 #![allow(dead_code)]
 
+pub mod customers;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
