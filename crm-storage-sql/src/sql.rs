@@ -684,7 +684,8 @@ pub(crate) fn query(d: Dialect, q: &Query) -> Result<Sql> {
         // (a few pages per thousand rows) for the rowids that match, and reads only their rows,
         // instead of every row of the table. At 100,000 customers, the near-duplicate check of
         // an interactive create (`name_key` contains) went from 13–15 ms to 4–5 ms. Only a
-        // page asked for without its total is written so; counts are as before.
+        // page asked for without its total is written so; counts are as before. Every table
+        // has a rowid (none is WITHOUT ROWID: tests/schema.rs).
         sql.col("rowid")
             .push(" IN (SELECT ")
             .col("rowid")

@@ -118,12 +118,15 @@ async fn sqlite_schema_matches_the_core() {
     assert_eq!(tables, kind_names(), "tables");
 
     for kind in KINDS {
-        let strict: i64 = sqlx::query_scalar("SELECT strict FROM pragma_table_list WHERE name = ?")
-            .bind(kind.name)
-            .fetch_one(pool)
-            .await
-            .expect("table list");
+        let (strict, without_rowid): (i64, i64) =
+            sqlx::query_as("SELECT strict, wr FROM pragma_table_list WHERE name = ?")
+                .bind(kind.name)
+                .fetch_one(pool)
+                .await
+                .expect("table list");
         assert_eq!(strict, 1, "{} is not STRICT", kind.name);
+        // A lone "contains" reads its rows by rowid (`crm_storage_sql`'s `sql::query`).
+        assert_eq!(without_rowid, 0, "{} is WITHOUT ROWID", kind.name);
 
         let rows = sqlx::query(
             "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?) ORDER BY cid",
