@@ -263,3 +263,22 @@ fn db_code(e: &sqlx::Error) -> Option<String> {
         .and_then(|d| d.code())
         .map(|c| c.into_owned())
 }
+
+/// A prepared commit's commit and the adapter's work for it (`W`, made by `make` from the writes
+/// when the commit was not prepared by this adapter, or an error it kept); `None` for an empty
+/// commit, which has nothing to do. Both adapters prepare their commits this way
+/// ([`Store::prepare`]: SQLite its plan of batches, PostgreSQL its one statement).
+fn prepared_work<W: 'static>(
+    prepared: crm_core::store::Prepared,
+    make: impl FnOnce(&[crm_core::store::Write]) -> Result<W>,
+) -> Result<Option<(crm_core::store::Commit, W)>> {
+    let (commit, work) = prepared.into_parts::<Result<W>>();
+    if commit.is_empty() {
+        return Ok(None);
+    }
+    let work = match work {
+        Some(work) => work?,
+        None => make(&commit.writes)?,
+    };
+    Ok(Some((commit, work)))
+}

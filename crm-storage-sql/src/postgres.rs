@@ -731,15 +731,10 @@ impl Store for PostgresStore {
     }
 
     async fn commit_prepared(&self, prepared: Prepared) -> Result<()> {
-        let (commit, one) = prepared.into_parts::<Result<OneStatement>>();
-        if commit.is_empty() {
-            return Ok(());
+        match crate::prepared_work(prepared, OneStatement::new)? {
+            Some((commit, one)) => self.commit_planned(one, commit).await,
+            None => Ok(()),
         }
-        let one = match one {
-            Some(one) => one?,
-            None => OneStatement::new(&commit.writes)?,
-        };
-        self.commit_planned(one, commit).await
     }
 }
 

@@ -765,15 +765,14 @@ impl Plan {
             batches: Vec::new(),
             unstorable,
         };
-        let mut begin = Some(BEGIN);
         let mut statements = statements.into_iter().peekable();
         while statements.peek().is_some() {
             let first = plan.statements.len();
             let mut text = String::new();
             let mut args = Vec::new();
-            let begins = begin.is_some();
-            if let Some(b) = begin.take() {
-                text.push_str(b);
+            let begins = plan.batches.is_empty();
+            if begins {
+                text.push_str(BEGIN);
                 text.push_str("; ");
             }
             // A batch is closed once it holds BATCH_STATEMENTS statements or BATCH_ARGS
@@ -1079,15 +1078,10 @@ impl Store for SqliteStore {
     }
 
     async fn commit_prepared(&self, prepared: Prepared) -> Result<()> {
-        let (commit, plan) = prepared.into_parts::<Result<Plan>>();
-        if commit.is_empty() {
-            return Ok(());
+        match crate::prepared_work(prepared, Plan::new)? {
+            Some((commit, plan)) => self.commit_planned(plan, commit).await,
+            None => Ok(()),
         }
-        let plan = match plan {
-            Some(plan) => plan?,
-            None => Plan::new(&commit.writes)?,
-        };
-        self.commit_planned(plan, commit).await
     }
 }
 
