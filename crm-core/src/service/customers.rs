@@ -318,7 +318,7 @@ impl Crm {
             let mut made = contacts
                 .iter()
                 .enumerate()
-                .map(|(i, c)| c.check(&format!("contacts[{i}]."), self.new_id(), id))
+                .map(|(i, c)| c.check_at(i, self.new_id(), id))
                 .collect::<Result<Vec<_>>>()?;
             settle_primary(&mut made, None);
             customer.search_contacts = contacts_search_text(&made);

@@ -195,8 +195,8 @@ impl Crm {
         Ok(())
     }
 
-    /// Parses and checks one row (everything that needs no store access): the row as read,
-    /// its customer and contacts checked (contacts with nil ids), and its owner.
+    /// Parses and checks one row (everything that needs no store access): its customer and
+    /// contacts checked (contacts with nil ids), and its owner.
     fn check_row(
         s: &Session,
         m: &ResolvedMapping<CustomerField>,
